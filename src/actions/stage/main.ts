@@ -1,0 +1,55 @@
+/** pizlix/stage: build one Pizlix stage, or reuse its snapshot from the store. */
+import * as core from '@actions/core';
+import { errorMessage } from '../../util/errors.js';
+import { useActionsLogging } from '../../util/log.js';
+import { runStage } from '../../stage/run-stage.js';
+import { STAGE_TABLE_HEADER, logTail, stageTableRow } from '../../stage/report.js';
+import { openStore } from '../../store/index.js';
+import { scopeFromEnvironment } from '../../store/trust.js';
+import { booleanInput, listInput, numberInput, pathInput, requiredInput, runnerTemp, textInput } from '../inputs.js';
+
+async function main(): Promise<void> {
+  useActionsLogging();
+  const lfs = textInput('lfs', '/mnt/lfs');
+  // The post step unmounts whatever is left below $LFS, even when this step fails or is cancelled.
+  core.saveState('lfs', lfs);
+  const stage = core.getInput('stage') || '(none)';
+  try {
+    requiredInput('stage', 'a stage name such as prelc or postlc3');
+    const scope = scopeFromEnvironment(process.env, listInput('trusted-refs'));
+    const store = await openStore({ kind: textInput('store', 'auto'), path: textInput('store-path'), maxSize: textInput('store-max-size'), scope });
+    const result = await runStage({
+      stage,
+      pizlixDir: pathInput('pizlix-dir', 'pizlix'),
+      manifestFile: pathInput('manifest') || undefined,
+      lfs,
+      keyExtra: textInput('key-extra') || undefined,
+      store,
+      workDir: runnerTemp('pizlix-stage', stage),
+      timeoutMinutes: numberInput('timeout-minutes', { min: 0.01 }),
+      lookupOnly: booleanInput('lookup-only'),
+      protect: process.env.GITHUB_WORKSPACE ? [{ what: 'workspace', path: process.env.GITHUB_WORKSPACE }] : [],
+    });
+    core.setOutput('key', result.key);
+    core.setOutput('cache-hit', String(result.cacheHit));
+    core.setOutput('built', String(result.built));
+    core.setOutput('snapshot', result.snapshot ?? '');
+    core.setOutput('duration', result.seconds.toFixed(1));
+    core.setOutput('log', result.logFile ?? '');
+    await core.summary
+      .addHeading(`Pizlix stage ${stage}`, 3)
+      .addTable([STAGE_TABLE_HEADER.map((h) => ({ data: h, header: true })), stageTableRow(result)])
+      .addRaw(`Store: ${store.kind} · full key \`${result.key}\`${result.logFile ? ` · log kept at \`${result.logFile}\`` : ''}`, true)
+      .write();
+  } catch (err) {
+    const logFile = (err as { logFile?: string }).logFile;
+    core.setOutput('log', logFile ?? '');
+    const tail = await logTail(logFile);
+    core.summary.addHeading(`Pizlix stage ${stage} failed`, 3).addRaw(errorMessage(err), true);
+    if (tail) core.summary.addRaw(`Last lines of the build log (\`${logFile}\`):`, true).addCodeBlock(tail, 'text');
+    await core.summary.write();
+    core.setFailed(errorMessage(err));
+  }
+}
+
+void main();

@@ -1,0 +1,164 @@
+/**
+ * pizlix-stage: the toolkit's verbs on a workstation, without GitHub — the same library the actions use,
+ * with the local store.
+ */
+import { Command, Option } from 'commander';
+import path from 'node:path';
+import os from 'node:os';
+import { errorMessage, InputError } from '../util/errors.js';
+import { formatDuration } from '../util/format.js';
+import { log } from '../util/log.js';
+import { chainTo, loadManifest } from '../stages/manifest.js';
+import { computeKeys, shortKey } from '../stages/keys.js';
+import { PIZLIX_MANIFEST } from '../stages/pizlix-manifest.js';
+import { describeExplanation, explain, planStages } from '../stage/plan.js';
+import { STAGE_TABLE_HEADER, logTail, stageTableRow } from '../stage/report.js';
+import { runStage, type StageResult } from '../stage/run-stage.js';
+import { defaultStorePath, openStore } from '../store/index.js';
+import { scopeFromEnvironment } from '../store/trust.js';
+import type { SnapshotStore } from '../store/types.js';
+import { textTable } from './table.js';
+
+interface CommonOptions {
+  pizlixDir: string;
+  manifest?: string;
+  storePath: string;
+  storeMaxSize?: string;
+  keyExtra?: string;
+}
+
+function withCommonOptions(command: Command): Command {
+  return command
+    .option('--pizlix-dir <dir>', 'the pizlix folder of the Fil-C checkout', 'pizlix')
+    .option('--manifest <file>', 'YAML stage manifest instead of the built-in Pizlix one')
+    .option('--store-path <dir>', 'local snapshot store', defaultStorePath())
+    .option('--store-max-size <size>', 'evict least-recently-used entries beyond this size, e.g. 300G')
+    .option('--key-extra <text>', 'extra key material');
+}
+
+async function localStore(options: CommonOptions): Promise<SnapshotStore> {
+  return openStore({ kind: 'local', path: path.resolve(options.storePath), maxSize: options.storeMaxSize, scope: scopeFromEnvironment({}) });
+}
+
+function manifestOf(options: CommonOptions) {
+  return loadManifest(options.manifest ? path.resolve(options.manifest) : undefined);
+}
+
+interface BuildOptions extends CommonOptions {
+  lfs: string;
+  timeoutMinutes?: string;
+  workDir: string;
+  lookupOnly?: boolean;
+}
+
+async function buildStages(stages: string[], options: BuildOptions): Promise<StageResult[]> {
+  const store = await localStore(options);
+  const results: StageResult[] = [];
+  for (const stage of stages) {
+    try {
+      results.push(
+        await runStage({
+          stage,
+          pizlixDir: path.resolve(options.pizlixDir),
+          manifestFile: options.manifest ? path.resolve(options.manifest) : undefined,
+          lfs: path.resolve(options.lfs),
+          keyExtra: options.keyExtra,
+          store,
+          workDir: path.join(path.resolve(options.workDir), stage),
+          timeoutMinutes: options.timeoutMinutes ? Number(options.timeoutMinutes) : undefined,
+          lookupOnly: options.lookupOnly,
+        }),
+      );
+    } catch (err) {
+      printResults(results);
+      const tail = await logTail((err as { logFile?: string }).logFile, 30);
+      if (tail) log.error(`last lines of ${(err as { logFile?: string }).logFile}:\n${tail}`);
+      throw err;
+    }
+  }
+  printResults(results);
+  return results;
+}
+
+function printResults(results: StageResult[]): void {
+  if (results.length === 0) return;
+  log.info(`\n${textTable([STAGE_TABLE_HEADER, ...results.map(stageTableRow)])}`);
+}
+
+function addBuildOptions(command: Command): Command {
+  return withCommonOptions(command)
+    .option('--lfs <dir>', 'the LFS root to build into', '/mnt/lfs')
+    .option('--timeout-minutes <n>', 'stop a stage script after this many minutes')
+    .option('--work-dir <dir>', 'logs and scratch files', path.join(os.tmpdir(), 'pizlix-stage'));
+}
+
+export function cli(): Command {
+  const program = new Command('pizlix-stage').description('Build Pizlix stage by stage through a snapshot store, on a workstation or a runner.');
+  program.showHelpAfterError();
+
+  addBuildOptions(program.command('stage <name>').description('build one stage, or restore it when the store has its key'))
+    .option('--lookup-only', 'only say whether the store has the stage')
+    .action(async (name: string, options: BuildOptions) => {
+      await buildStages([name], options);
+    });
+
+  addBuildOptions(program.command('build [last]').description('build every stage up to <last> (default: the final stage), reusing stored ones'))
+    .action(async (last: string | undefined, options: BuildOptions) => {
+      const manifest = manifestOf(options);
+      const target = last ?? manifest.stages[manifest.stages.length - 1].name;
+      await buildStages(chainTo(manifest, target).map((s) => s.name), options);
+    });
+
+  withCommonOptions(program.command('plan').description("every stage's key, whether the store has it, and what changed"))
+    .addOption(new Option('--json', 'print the plan as JSON'))
+    .action(async (options: CommonOptions & { json?: boolean }) => {
+      const plan = await planStages(manifestOf(options), await localStore(options), { pizlixDir: path.resolve(options.pizlixDir), keyExtra: options.keyExtra });
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+        return;
+      }
+      const rows = plan.map((p) => [
+        p.stage,
+        shortKey(p.key),
+        p.inStore ? 'stored' : 'to build',
+        p.inStore ? '' : p.changes ? `${p.changes.changed.length} changed, ${p.changes.added.length} added, ${p.changes.removed.length} removed${p.changes.parentChanged ? ', parent changed' : ''}` : 'never built',
+        p.estimatedSeconds !== undefined ? formatDuration(p.estimatedSeconds) : '?',
+      ]);
+      log.info(textTable([['Stage', 'Key', 'Store', 'Why', 'Build time'], ...rows]));
+    });
+
+  withCommonOptions(program.command('explain <stage> [from] [to]').description('which inputs differ between two keys of a stage (default: the newest stored key and the current one)'))
+    .action(async (stage: string, from: string | undefined, to: string | undefined, options: CommonOptions) => {
+      const store = await localStore(options);
+      const manifest = manifestOf(options);
+      chainTo(manifest, stage);
+      const stored = await store.list(stage);
+      const find = (key: string) => {
+        const entry = stored.find((e) => e.meta.key === key || e.meta.key.endsWith(key) || e.meta.key.includes(`-${key}`));
+        if (!entry) throw new InputError('key', `no stored ${stage} snapshot has key '${key}'`, `one of: ${stored.map((e) => e.meta.key).join(', ') || '(none stored)'}`);
+        return entry.meta;
+      };
+      const current = (await computeKeys(manifest, { pizlixDir: path.resolve(options.pizlixDir), keyExtra: options.keyExtra })).find((k) => k.stage === stage)!;
+      const after = to ? find(to) : current;
+      const before = from ? find(from) : stored.find((e) => e.meta.key !== after.key)?.meta;
+      if (!before) throw new InputError('from', `the store holds no other ${stage} snapshot to compare with`, 'a stored key of this stage');
+      log.info(`${stage}: ${before.key} → ${after.key}`);
+      for (const line of describeExplanation(explain(before, after), 200)) log.info(line);
+    });
+
+  program
+    .command('manifest')
+    .description('print the built-in Pizlix stage manifest (a starting point for --manifest)')
+    .action(() => {
+      process.stdout.write(PIZLIX_MANIFEST.trimStart());
+    });
+
+  return program;
+}
+
+cli()
+  .parseAsync(process.argv)
+  .catch((err) => {
+    log.error(errorMessage(err));
+    process.exitCode = 1;
+  });

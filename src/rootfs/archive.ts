@@ -1,0 +1,134 @@
+/**
+ * Root-filesystem snapshots: tar archives, zstd- or gzip-compressed.
+ *
+ * Extraction is GNU tar's (it restores owners, modes, setuid bits, device nodes and hard links as root
+ * better than any JavaScript library), always with --numeric-owner: Pizlix's tarballs carry owner
+ * names, and mapping names to this machine's ids would give LFS files the wrong owners. Before tar
+ * runs, a validation pass reads every member header with tar-stream and rejects the archive if any
+ * member could write outside the target: absolute names, '..' components, hard links that point
+ * outside, and members reached through a symlink of the archive.
+ */
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import * as tarStream from 'tar-stream';
+import { CommandError, UnsafeArchiveError } from '../util/errors.js';
+import { tail, which } from '../util/exec.js';
+import { ByteProgress } from '../util/progress.js';
+
+export type Compression = 'zstd' | 'gzip' | 'none';
+
+/** Tells the compression from the file's first bytes, not its name. */
+export async function detectCompression(file: string): Promise<Compression> {
+  const handle = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0);
+    if (bytesRead >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b) return 'gzip';
+    if (bytesRead === 4 && buffer.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+    return 'none';
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The command that decompresses to stdout: pigz when present (parallel reading and checksumming). */
+async function decompressor(compression: Compression): Promise<string[] | undefined> {
+  if (compression === 'zstd') return ['zstd', '-dcq', '-T0'];
+  if (compression === 'gzip') return (await which('pigz')) ? ['pigz', '-dc'] : ['gzip', '-dc'];
+  return undefined;
+}
+
+/** Spawns the decompressor reading `file` and returns its stdout (or the file itself when plain tar). */
+async function openDecompressed(file: string, progress?: ByteProgress): Promise<{ stream: NodeJS.ReadableStream; done: Promise<void> }> {
+  const command = await decompressor(await detectCompression(file));
+  const source = createReadStream(file, { highWaterMark: 4 << 20 });
+  const counted = progress ? source.pipe(progress.stream()) : source;
+  if (!command) return { stream: counted, done: Promise.resolve() };
+  const child = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const fed = pipeline(counted, child.stdin).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+  const exited = new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => (code === 0 || signal === 'SIGPIPE' ? resolve() : reject(new CommandError(command.join(' '), code, signal, tail(stderr, 10)))));
+  });
+  return { stream: child.stdout, done: Promise.all([fed, exited]).then(() => undefined) };
+}
+
+export interface ArchiveSummary {
+  members: number;
+  /** Sum of the members' sizes (regular files). */
+  bytes: number;
+}
+
+/** Normalizes a member name and rejects names that leave the target. */
+function safeMemberPath(name: string, member: string): string {
+  if (name.startsWith('/')) throw new UnsafeArchiveError(member, 'absolute path');
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new UnsafeArchiveError(member, "path contains '..'");
+  return parts.join('/');
+}
+
+/** Reads every member header; throws UnsafeArchiveError at the first member that could escape the target. */
+export async function validateArchive(file: string): Promise<ArchiveSummary> {
+  const { stream, done } = await openDecompressed(file);
+  const extract = tarStream.extract();
+  const symlinks = new Set<string>();
+  const summary: ArchiveSummary = { members: 0, bytes: 0 };
+  const reading = pipeline(stream, extract).catch((err) => {
+    throw err;
+  });
+  try {
+    for await (const entry of extract) {
+      const header = entry.header;
+      const member = safeMemberPath(header.name, header.name);
+      for (let i = member.indexOf('/'); i !== -1; i = member.indexOf('/', i + 1)) {
+        const ancestor = member.slice(0, i);
+        if (symlinks.has(ancestor)) throw new UnsafeArchiveError(header.name, `its path goes through the symlink '${ancestor}' of the archive`);
+      }
+      if (header.type === 'symlink') symlinks.add(member);
+      else symlinks.delete(member);
+      if (header.type === 'link') safeMemberPath(header.linkname ?? '', header.name);
+      summary.members++;
+      summary.bytes += header.size ?? 0;
+      entry.resume();
+    }
+  } catch (err) {
+    extract.destroy();
+    (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    await Promise.allSettled([reading, done]);
+    throw err;
+  }
+  await reading;
+  await done;
+  return summary;
+}
+
+/**
+ * Validates the archive, then extracts it into dest with numeric owners, modes, setuid bits, device
+ * nodes and hard links kept. dest must exist; the caller empties it first.
+ */
+export async function extractSnapshot(
+  file: string,
+  dest: string,
+  options: { label?: string; validated?: ArchiveSummary } = {},
+): Promise<ArchiveSummary> {
+  const summary = options.validated ?? (await validateArchive(file));
+  const label = options.label ?? path.basename(file);
+  const progress = new ByteProgress(`extracting ${label}`, (await stat(file)).size);
+  const { stream, done } = await openDecompressed(file, progress);
+  const tar = spawn('tar', ['-x', '-p', '--numeric-owner', '--same-owner', '-f', '-', '-C', dest], { stdio: ['pipe', 'inherit', 'pipe'] });
+  let stderr = '';
+  tar.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const tarDone = new Promise<void>((resolve, reject) => {
+    tar.on('error', reject);
+    tar.on('close', (code, signal) => (code === 0 ? resolve() : reject(new CommandError(`tar -x into ${dest}`, code, signal, tail(stderr, 10)))));
+  });
+  await Promise.all([pipeline(stream, tar.stdin), done, tarDone]);
+  progress.finish();
+  return summary;
+}
