@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Bundles every action entry point (src/actions/<name>/main.ts → dist/<name>/index.js, post.ts →
 // dist/<name>-post/index.js) and the command line (src/cli/main.ts → dist/cli/index.js) with ncc.
+// ncc type-checks what tsconfig.json includes (src/ only); tests and benchmarks are checked by `npm run typecheck`.
 // `node scripts/build.mjs --out DIR` writes elsewhere (the freshness test compares with dist/).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync, chmodSync } from 'node:fs';

@@ -241,6 +241,29 @@ describe('stage action, runner-style', () => {
     assert.match(result.main.stdout, /input 'manifest': .*bad\.yml: field \/stages\/0\/snapshot must match pattern .*expected a tarball name/);
   });
 
+  test('preflight lists everything missing at once, before any work', async () => {
+    const bin = path.join(dir.path, 'few-tools');
+    await mkdir(bin, { recursive: true });
+    const { symlink, chmod } = await import('node:fs/promises');
+    for (const tool of ['bash', 'getent', 'rm', 'mount', 'umount', 'mountpoint', 'chroot', 'id']) {
+      const found = spawnSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+      await symlink(found, path.join(bin, tool)).catch(() => undefined);
+    }
+    await appendFile(path.join(checkout, 'pizlix', 's3', 'payload.txt'), 'change for the preflight test\n');
+    await chmod(path.join(checkout, 'pizlix', 'build_s3.sh'), 0o644);
+    try {
+      const result = await runStageAction('s3', {}, { PATH: bin });
+      assert.equal(result.main.exitCode, 1);
+      assert.match(result.main.stdout, /preflight failed/);
+      assert.match(result.main.stdout, /build_s3\.sh is not executable/);
+      assert.match(result.main.stdout, /required tool 'tar' is not on PATH/);
+      assert.match(result.main.stdout, /required tool 'zstd' is not on PATH/);
+      assert.deepEqual(await scriptsRun(), []);
+    } finally {
+      await chmod(path.join(checkout, 'pizlix', 'build_s3.sh'), 0o755);
+    }
+  });
+
   test('a cancelled job stops the script and the post step unmounts what it left', async () => {
     await appendFile(path.join(checkout, 'pizlix', 's3', 'payload.txt'), 'change for the cancel test\n');
     const result = await runAction({

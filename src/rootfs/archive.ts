@@ -76,34 +76,50 @@ function safeMemberPath(name: string, member: string): string {
 /** Reads every member header; throws UnsafeArchiveError at the first member that could escape the target. */
 export async function validateArchive(file: string): Promise<ArchiveSummary> {
   const { stream, done } = await openDecompressed(file);
-  const extract = tarStream.extract();
   const symlinks = new Set<string>();
   const summary: ArchiveSummary = { members: 0, bytes: 0 };
-  const reading = pipeline(stream, extract).catch((err) => {
+  const checkMember = (header: tarStream.Header) => {
+    const member = safeMemberPath(header.name, header.name);
+    for (let i = member.indexOf('/'); i !== -1; i = member.indexOf('/', i + 1)) {
+      const ancestor = member.slice(0, i);
+      if (symlinks.has(ancestor)) throw new UnsafeArchiveError(header.name, `its path goes through the symlink '${ancestor}' of the archive`);
+    }
+    if (header.type === 'symlink') symlinks.add(member);
+    else symlinks.delete(member);
+    if (header.type === 'link') safeMemberPath(header.linkname ?? '', header.name);
+    summary.members++;
+    summary.bytes += header.size ?? 0;
+  };
+  const source = stream as NodeJS.ReadableStream & { destroy(error?: Error): void };
+  await new Promise<void>((resolve, reject) => {
+    const extract = tarStream.extract();
+    let failed = false;
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      source.unpipe(extract);
+      source.destroy();
+      extract.destroy();
+      reject(err);
+    };
+    extract.on('entry', (header, body, next) => {
+      try {
+        checkMember(header);
+      } catch (err) {
+        fail(err as Error);
+        return;
+      }
+      body.on('end', () => next());
+      body.resume();
+    });
+    extract.on('finish', () => resolve());
+    extract.on('error', fail);
+    source.on('error', fail);
+    source.pipe(extract);
+  }).catch(async (err) => {
+    await done.catch(() => undefined); // the decompressor dies of SIGPIPE or EPIPE; its error is not the news
     throw err;
   });
-  try {
-    for await (const entry of extract) {
-      const header = entry.header;
-      const member = safeMemberPath(header.name, header.name);
-      for (let i = member.indexOf('/'); i !== -1; i = member.indexOf('/', i + 1)) {
-        const ancestor = member.slice(0, i);
-        if (symlinks.has(ancestor)) throw new UnsafeArchiveError(header.name, `its path goes through the symlink '${ancestor}' of the archive`);
-      }
-      if (header.type === 'symlink') symlinks.add(member);
-      else symlinks.delete(member);
-      if (header.type === 'link') safeMemberPath(header.linkname ?? '', header.name);
-      summary.members++;
-      summary.bytes += header.size ?? 0;
-      entry.resume();
-    }
-  } catch (err) {
-    extract.destroy();
-    (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-    await Promise.allSettled([reading, done]);
-    throw err;
-  }
-  await reading;
   await done;
   return summary;
 }

@@ -33,8 +33,9 @@ export class Checkout {
   /** Lists the checkout's files. Tracked, unmodified files get git's ids without reading them. */
   static async open(root: string, filter: (relativePath: string) => boolean): Promise<Checkout> {
     const absolute = path.resolve(root);
-    const top = await capture('git', ['-c', 'safe.directory=*', '-C', absolute, 'rev-parse', '--show-toplevel']);
-    if (top.code !== 0) return new Checkout(absolute, await walk(absolute, filter), false);
+    // Without git, or outside a repository, every matching file is hashed.
+    const top = await capture('git', ['-c', 'safe.directory=*', '-C', absolute, 'rev-parse', '--show-toplevel']).catch(() => undefined);
+    if (!top || top.code !== 0) return new Checkout(absolute, await walk(absolute, filter), false);
     const repoTop = top.stdout.trim();
     const prefix = path.relative(repoTop, absolute);
     const toCheckout = (repoPath: string): string | undefined => {

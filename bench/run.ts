@@ -1,0 +1,27 @@
+/**
+ * npm run bench [-- names…]: every benchmark, or those named (keys, snapshots, image, boot, store).
+ * Each prints its figures side by side with the baseline its issue names.
+ */
+import { log } from '../src/util/log.js';
+
+type Bench = () => Promise<void>;
+const benches: Record<string, () => Promise<Bench>> = {
+  keys: async () => (await import('./stage.js')).benchKeys,
+  snapshots: async () => (await import('./stage.js')).benchSnapshots,
+  image: async () => (await import('./image.js')).benchImage,
+  boot: async () => (await import('./boot.js')).benchBoot,
+  store: async () => (await import('./store.js')).benchStore,
+};
+
+const wanted = process.argv.slice(2).filter((a) => a !== '--');
+const names = wanted.length > 0 ? wanted : Object.keys(benches);
+for (const name of names) {
+  const load = benches[name];
+  if (!load) {
+    log.error(`unknown benchmark '${name}'; known: ${Object.keys(benches).join(', ')}`);
+    process.exitCode = 1;
+    continue;
+  }
+  log.info(`=== ${name}`);
+  await (await load())();
+}

@@ -1,0 +1,29 @@
+/** Shared pieces of the benchmarks: timing, scratch space, and side-by-side tables. */
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { textTable } from '../src/cli/table.js';
+import { log } from '../src/util/log.js';
+
+export const BENCH_ROOT = process.env.BENCH_DIR ?? '/var/tmp/pizlix-stage-bench';
+
+export async function benchDir(name: string): Promise<string> {
+  const dir = path.join(BENCH_ROOT, name);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const started = process.hrtime.bigint();
+  const value = await fn();
+  return { value, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+/** How many times faster `candidate` is than `reference` (>1: faster). */
+export function ratio(referenceSeconds: number, candidateSeconds: number): string {
+  return `${(referenceSeconds / candidateSeconds).toFixed(2)}×`;
+}
+
+export function printTable(title: string, rows: string[][]): void {
+  log.info(`\n${title}\n${textTable(rows)}\n`);
+}

@@ -1,0 +1,62 @@
+/** The command line (dist/cli bundle) on the mini fixture: build, plan, explain. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { NODE, REPO_ROOT } from './harness/runner.js';
+import { copyFixture, ensureLfsUser, makeTestDir, type TestDir } from './harness/workdir.js';
+
+let dir: TestDir;
+let common: string[];
+
+function cli(...args: string[]) {
+  const run = spawnSync(NODE, [path.join(REPO_ROOT, 'dist/cli/index.js'), ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+before(async () => {
+  await ensureLfsUser();
+  dir = await makeTestDir('cli');
+  const checkout = await copyFixture('mini', path.join(dir.path, 'checkout'));
+  await mkdir(path.join(dir.path, 'lfs'));
+  common = ['--pizlix-dir', path.join(checkout, 'pizlix'), '--manifest', path.join(checkout, 'stages.yml'), '--store-path', path.join(dir.path, 'store')];
+});
+after(async () => {
+  await dir?.remove();
+});
+
+describe('pizlix-stage command line', () => {
+  test('plan before anything is built says every stage is to build', () => {
+    const { status, output } = cli('plan', ...common);
+    assert.equal(status, 0, output);
+    assert.match(output, /s1\s+[0-9a-f]{12}\s+to build\s+never built/);
+    assert.match(output, /s3\s+[0-9a-f]{12}\s+to build/);
+  });
+
+  test('build runs every stage through the local store and prints the table', () => {
+    const { status, output } = cli('build', ...common, '--lfs', path.join(dir.path, 'lfs'), '--work-dir', path.join(dir.path, 'work'));
+    assert.equal(status, 0, output);
+    for (const stage of ['s1', 's2', 's3']) assert.match(output, new RegExp(`${stage}\\s+[0-9a-f]{12}\\s+built`));
+  });
+
+  test('after an input changes, plan and explain say what changed', async () => {
+    await appendFile(path.join(common[1], 's2', 'payload.txt'), 'changed\n');
+    const plan = cli('plan', ...common);
+    assert.equal(plan.status, 0, plan.output);
+    assert.match(plan.output, /s1\s+[0-9a-f]{12}\s+stored/);
+    assert.match(plan.output, /s2\s+[0-9a-f]{12}\s+to build\s+1 changed, 0 added, 0 removed/);
+    assert.match(plan.output, /s3\s+[0-9a-f]{12}\s+to build\s+0 changed, 0 added, 0 removed, parent changed/);
+    const explain = cli('explain', 's2', ...common);
+    assert.equal(explain.status, 0, explain.output);
+    assert.match(explain.output, /changed \(1\):\s+pizlix\/s2\/payload\.txt/);
+    const json = JSON.parse(cli('plan', '--json', ...common).output);
+    assert.deepEqual(json.map((p: { inStore: boolean }) => p.inStore), [true, false, false]);
+  });
+
+  test('errors name the input', () => {
+    const { status, output } = cli('stage', 'nope', ...common, '--lfs', path.join(dir.path, 'lfs'));
+    assert.equal(status, 1);
+    assert.match(output, /input 'stage': 'nope' is not a stage/);
+  });
+});
