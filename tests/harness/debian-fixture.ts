@@ -1,0 +1,55 @@
+/**
+ * The Debian-built, Pizlix-shaped fixture (tests/fixtures/debian), built through this project's own
+ * stage action — runner-style, stage by stage — into a store that persists between test runs on one
+ * machine, so only the first run pays for debootstrap. Tests that need a bootable image make one from
+ * its last snapshot and remove it afterwards.
+ */
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { LocalStore } from '../../src/store/local.js';
+import { run } from '../../src/util/exec.js';
+import { runAction } from './runner.js';
+import { REPO_ROOT } from './runner.js';
+import { TEST_ROOT, ensureLfsUser } from './workdir.js';
+
+export const DEBIAN_FIXTURE = path.join(REPO_ROOT, 'tests', 'fixtures', 'debian');
+export const DEBIAN_STAGES = ['base', 'net', 'gui'] as const;
+export const FIXTURE_HOME = path.join(TEST_ROOT, 'debian-fixture');
+export const FIXTURE_STORE = path.join(FIXTURE_HOME, 'store');
+
+export interface FixtureSnapshot {
+  stage: string;
+  /** Verified zstd snapshot inside the persistent store: read it, do not change it. */
+  file: string;
+  key: string;
+}
+
+/** Builds (or finds) every fixture stage up to `last` and returns the last one's snapshot. */
+export async function debianFixtureSnapshot(last: (typeof DEBIAN_STAGES)[number] = 'gui'): Promise<FixtureSnapshot> {
+  await ensureLfsUser();
+  await mkdir(FIXTURE_HOME, { recursive: true });
+  const stageInputs = (stage: string, extra: Record<string, string>) => ({
+    stage,
+    'pizlix-dir': path.join(DEBIAN_FIXTURE, 'pizlix'),
+    manifest: path.join(DEBIAN_FIXTURE, 'stages.yml'),
+    store: 'local',
+    'store-path': FIXTURE_STORE,
+    lfs: path.join(FIXTURE_HOME, 'lfs'),
+    ...extra,
+  });
+  let result;
+  for (const stage of DEBIAN_STAGES.slice(0, DEBIAN_STAGES.indexOf(last) + 1)) {
+    result = await runAction({ action: '.', inputs: stageInputs(stage, { 'lookup-only': 'true' }), jobDir: path.join(FIXTURE_HOME, 'jobs', `${stage}-lookup`) });
+    assert.equal(result.main.exitCode, 0, result.main.stdout.slice(-4000));
+    if (result.outputs['cache-hit'] === 'true') continue;
+    result = await runAction({ action: '.', inputs: stageInputs(stage, { 'timeout-minutes': '30' }), jobDir: path.join(FIXTURE_HOME, 'jobs', stage) });
+    assert.equal(result.main.exitCode, 0, `fixture stage ${stage} failed:\n${result.main.stdout.slice(-6000)}`);
+  }
+  // The LFS tree of the last build is not needed again (the store has every stage): give the disk back.
+  await run('rm', ['-rf', '--one-file-system', path.join(FIXTURE_HOME, 'lfs'), path.join(FIXTURE_HOME, 'jobs')]);
+  const key = result!.outputs.key;
+  const fetched = await new LocalStore(FIXTURE_STORE, { trust: 'trusted', ref: 'local' }).fetch(key);
+  assert.ok(fetched, `the fixture store holds ${last}`);
+  return { stage: last, file: fetched.file, key };
+}

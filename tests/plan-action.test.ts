@@ -1,0 +1,59 @@
+/** The plan action's bundle: what a change rebuilds, why, and roughly how long. */
+import assert from 'node:assert/strict';
+import { appendFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runStage } from '../src/stage/run-stage.js';
+import { LocalStore } from '../src/store/local.js';
+import { runAction } from './harness/runner.js';
+import { copyFixture, ensureLfsUser, makeTestDir, type TestDir } from './harness/workdir.js';
+
+let dir: TestDir;
+let checkout: string;
+
+before(async () => {
+  await ensureLfsUser();
+  dir = await makeTestDir('plan-action');
+  checkout = await copyFixture('mini', path.join(dir.path, 'checkout'));
+  await mkdir(path.join(dir.path, 'lfs'));
+  const store = new LocalStore(path.join(dir.path, 'store'), { trust: 'trusted', ref: 'refs/heads/main' });
+  for (const stage of ['s1', 's2', 's3']) {
+    await runStage({ stage, pizlixDir: path.join(checkout, 'pizlix'), manifestFile: path.join(checkout, 'stages.yml'), lfs: path.join(dir.path, 'lfs'), store, workDir: path.join(dir.path, 'work', stage) });
+  }
+});
+after(async () => {
+  await dir?.remove();
+});
+
+const planInputs = () => ({ 'pizlix-dir': path.join(checkout, 'pizlix'), manifest: path.join(checkout, 'stages.yml'), store: 'local', 'store-path': path.join(dir.path, 'store') });
+
+describe('plan action', () => {
+  test('nothing to rebuild when every stage is stored', async () => {
+    const result = await runAction({ action: 'plan', inputs: planInputs(), jobDir: path.join(dir.path, 'job-1') });
+    assert.equal(result.main.exitCode, 0, result.main.stdout);
+    assert.equal(result.outputs['stages-to-build'], '[]');
+    assert.deepEqual(JSON.parse(result.outputs.matrix), { include: [] });
+    assert.match(result.summary, /Nothing to rebuild/);
+  });
+
+  test('a changed input of s2: rebuild s2 and s3, why, and the recorded time', async () => {
+    await appendFile(path.join(checkout, 'pizlix', 's2', 'payload.txt'), 'new\n');
+    const result = await runAction({ action: 'plan', inputs: planInputs(), jobDir: path.join(dir.path, 'job-2') });
+    assert.equal(result.main.exitCode, 0, result.main.stdout);
+    assert.deepEqual(JSON.parse(result.outputs['stages-to-build']), ['s2', 's3']);
+    const matrix = JSON.parse(result.outputs.matrix) as { include: Array<{ stage: string; key: string }> };
+    assert.deepEqual(matrix.include.map((m) => m.stage), ['s2', 's3']);
+    const plan = JSON.parse(result.outputs.plan) as Array<{ stage: string; changes: { changed: string[]; parentChanged: boolean } | null }>;
+    assert.deepEqual(plan[1].changes?.changed, ['pizlix/s2/payload.txt']);
+    assert.equal(plan[2].changes?.parentChanged, true);
+    assert.ok(Number(result.outputs['estimated-seconds']) >= 1);
+    assert.match(result.summary, /Rebuilds 2 of 3 stages \(s2, s3\); roughly/);
+    assert.match(result.summary, /pizlix\/s2\/payload\.txt/);
+  });
+
+  test('an unknown store is a clear error', async () => {
+    const result = await runAction({ action: 'plan', inputs: { ...planInputs(), store: 'ftp' }, jobDir: path.join(dir.path, 'job-3') });
+    assert.equal(result.main.exitCode, 1);
+    assert.match(result.main.stdout, /input 'store': unknown store 'ftp'/);
+  });
+});
