@@ -18,6 +18,7 @@ import { defaultStorePath, openStore } from '../store/index.js';
 import { scopeFromEnvironment } from '../store/trust.js';
 import type { SnapshotStore } from '../store/types.js';
 import { textTable } from './table.js';
+import { bootTest, makeImage, type BootOptions, type ImageOptions } from './machine-verbs.js';
 
 interface CommonOptions {
   pizlixDir: string;
@@ -92,6 +93,26 @@ function addBuildOptions(command: Command): Command {
     .option('--work-dir <dir>', 'logs and scratch files', path.join(os.tmpdir(), 'pizlix-stage'));
 }
 
+function addImageOptions(command: Command): Command {
+  return command
+    .option('--size <size>', 'disk size such as 100G (default: the content plus headroom)')
+    .option('--vmdk <kind>', 'flat (a descriptor pointing at disk.img), stream (self-contained) or none', 'flat')
+    .option('--compress', 'also write disk.img.zst')
+    .option('--grub-cfg <file>', 'grub.cfg to install (default <pizlix-dir>/etc/grub.cfg, else generated)');
+}
+
+function addBootOptions(command: Command): Command {
+  return command
+    .option('--user <name>', 'user that logs in over SSH', 'pizlo')
+    .option('--password <text>', "that user's password", 'pizlo')
+    .option('--accel <kind>', 'auto (KVM only when a test boot proves it works), kvm or tcg', 'auto')
+    .option('--cpus <n>', 'guest CPUs (default: all)')
+    .option('--memory <size>', 'guest memory', '2G')
+    .option('--timeout-multiplier <x>', 'scale every deadline', '1')
+    .option('--qemu-args <args>', 'extra QEMU arguments')
+    .option('--checks <file>', 'YAML list of extra checks {name, run, expect-status, expect-output}');
+}
+
 export function cli(): Command {
   const program = new Command('pizlix-stage').description('Build Pizlix stage by stage through a snapshot store, on a workstation or a runner.');
   program.showHelpAfterError();
@@ -144,6 +165,36 @@ export function cli(): Command {
       if (!before) throw new InputError('from', `the store holds no other ${stage} snapshot to compare with`, 'a stored key of this stage');
       log.info(`${stage}: ${before.key} → ${after.key}`);
       for (const line of describeExplanation(explain(before, after), 200)) log.info(line);
+    });
+
+  addImageOptions(program.command('image <snapshot>').description('make disk.img (and disk.vmdk) from a stage snapshot'))
+    .option('--output-dir <dir>', 'where disk.img, disk.vmdk and SHA256SUMS go', 'pizlix-out')
+    .action(async (snapshot: string, options: ImageOptions) => {
+      await makeImage(snapshot, options);
+    });
+
+  addBootOptions(program.command('boot-test <image>').description('boot an image in QEMU and check kernel, sshd, login, services and weston'))
+    .option('--output-dir <dir>', 'where the report, logs and screenshots go', 'pizlix-out')
+    .action(async (image: string, options: BootOptions) => {
+      const report = await bootTest(image, options);
+      if (report.result !== 'pass') process.exitCode = 1;
+    });
+
+  addBootOptions(addImageOptions(addBuildOptions(program.command('pipeline').description('every stage through the local store, then the disk image, then the boot test'))))
+    .option('--output-dir <dir>', 'image/ and boot-test/ go here', 'pizlix-out')
+    .option('--no-image', 'stop after the stages')
+    .option('--no-boot', 'stop after the image')
+    .action(async (options: BuildOptions & ImageOptions & BootOptions & { image: boolean; boot: boolean }) => {
+      const manifest = manifestOf(options);
+      const stages = manifest.stages.map((s) => s.name);
+      const results = await buildStages(stages, options);
+      if (!options.image) return;
+      const last = results[results.length - 1];
+      if (!last.snapshot) throw new Error(`stage ${last.stage} left no snapshot`);
+      const image = await makeImage(last.snapshot, { ...options, outputDir: path.join(options.outputDir, 'image') });
+      if (!options.boot) return;
+      const report = await bootTest(image.image, { ...options, outputDir: path.join(options.outputDir, 'boot-test') });
+      if (report.result !== 'pass') process.exitCode = 1;
     });
 
   program

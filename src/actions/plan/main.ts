@@ -42,7 +42,8 @@ async function main(): Promise<void> {
       .addHeading('Pizlix build plan', 3)
       .addRaw(headline, true)
       .addTable([['Stage', 'Key', 'Plan', 'Why', 'Build time (recorded)'].map((h) => ({ data: h, header: true })), ...rows])
-      .write();
+      .write()
+      .catch((err) => core.warning(`job summary not written: ${errorMessage(err)}`));
   } catch (err) {
     core.setFailed(errorMessage(err));
   }

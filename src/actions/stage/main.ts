@@ -40,15 +40,16 @@ async function main(): Promise<void> {
       .addHeading(`Pizlix stage ${stage}`, 3)
       .addTable([STAGE_TABLE_HEADER.map((h) => ({ data: h, header: true })), stageTableRow(result)])
       .addRaw(`Store: ${store.kind} · full key \`${result.key}\`${result.logFile ? ` · log kept at \`${result.logFile}\`` : ''}`, true)
-      .write();
+      .write()
+      .catch((err) => core.warning(`job summary not written: ${errorMessage(err)}`));
   } catch (err) {
     const logFile = (err as { logFile?: string }).logFile;
     core.setOutput('log', logFile ?? '');
+    core.setFailed(errorMessage(err));
     const tail = await logTail(logFile);
     core.summary.addHeading(`Pizlix stage ${stage} failed`, 3).addRaw(errorMessage(err), true);
     if (tail) core.summary.addRaw(`Last lines of the build log (\`${logFile}\`):`, true).addCodeBlock(tail, 'text');
-    await core.summary.write();
-    core.setFailed(errorMessage(err));
+    await core.summary.write().catch(() => undefined); // no summary file outside a runner
   }
 }
 

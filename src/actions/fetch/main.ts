@@ -1,0 +1,62 @@
+/** pizlix/stage/actions/fetch: download a Pizlix release (or a store entry), verified against SHA256SUMS. */
+import path from 'node:path';
+import * as core from '@actions/core';
+import { errorMessage } from '../../util/errors.js';
+import { useActionsLogging } from '../../util/log.js';
+import { fetchRelease } from '../../release/fetch-release.js';
+import { fetchStoreEntry } from '../../release/fetch-store.js';
+import { connectToGitHub, parseRepository } from '../../release/github.js';
+import { booleanInput, choiceInput, listInput, pathInput, requiredInput, runnerTemp, textInput } from '../inputs.js';
+
+async function main(): Promise<void> {
+  useActionsLogging();
+  try {
+    const source = choiceInput('source', ['release', 'store'] as const, 'release');
+    if (source === 'store') await fetchFromStore();
+    else await fetchFromReleases();
+  } catch (err) {
+    core.setFailed(errorMessage(err));
+    // Best effort: outside a runner there is no summary file, and the failure above must still be reported.
+    await core.summary.addHeading('Pizlix fetch failed', 3).addRaw(errorMessage(err), true).write().catch(() => undefined);
+  }
+}
+
+async function fetchFromReleases(): Promise<void> {
+  const repository = parseRepository(requiredInput('repository', 'owner/name of the repository whose releases hold Pizlix'));
+  const token = textInput('token');
+  if (token) core.setSecret(token);
+  const fetched = await fetchRelease(connectToGitHub(token), {
+    repository,
+    tag: textInput('tag', 'latest'),
+    patterns: listInput('files'),
+    directory: pathInput('directory') || runnerTemp('pizlix-release'),
+    unpack: booleanInput('unpack', true),
+  });
+  core.setOutput('image', fetched.image ?? '');
+  core.setOutput('vmdk', fetched.vmdk ?? '');
+  core.setOutput('snapshot', fetched.snapshot ?? '');
+  core.setOutput('sha256sums', fetched.sha256sums);
+  core.setOutput('release-tag', fetched.tag);
+  core.setOutput('directory', fetched.directory);
+  await core.summary
+    .addHeading(`Pizlix release ${fetched.tag}`, 3)
+    .addRaw(`Fetched from [${repository.owner}/${repository.repo}](${fetched.url}), every file verified against SHA256SUMS:`, true)
+    .addList([...fetched.files, ...(fetched.image && !fetched.files.includes(fetched.image) ? [fetched.image] : [])].map((f) => `\`${f}\``))
+    .write();
+}
+
+async function fetchFromStore(): Promise<void> {
+  requiredInput('store-path', 'the directory of the store');
+  const storePath = pathInput('store-path');
+  const key = requiredInput('key', "the snapshot's store key (the stage action's key output)");
+  const fetched = await fetchStoreEntry({ storePath, stage: textInput('stage'), key, workDir: runnerTemp('pizlix-fetch') });
+  core.setOutput('snapshot', fetched.file);
+  core.setOutput('directory', path.dirname(fetched.file));
+  for (const name of ['image', 'vmdk', 'sha256sums', 'release-tag']) core.setOutput(name, '');
+  await core.summary
+    .addHeading(`Pizlix snapshot ${fetched.meta.stage}`, 3)
+    .addRaw(`Store entry \`${key}\` verified (sha256 ${fetched.meta.sha256}): \`${fetched.file}\``, true)
+    .write();
+}
+
+void main();
