@@ -24,6 +24,11 @@ mkdirSync(out, { recursive: true });
 for (const [name, entry] of entries) {
   const target = path.join(out, name);
   execFileSync(ncc, ['build', entry, '-o', target, '--quiet', '--target', 'es2022'], { cwd: root, stdio: 'inherit' });
+  // ssh2's optional native addons (sshcrypto.node, cpu-features) and its Windows-only pagent.exe are
+  // copied in as assets. They are built for the Node.js that ran npm ci, not the runner's node24, and
+  // their bytes depend on the machine that built them; ssh2 loads them inside try/catch and uses its
+  // JavaScript crypto without them. Leaving them out keeps dist/ portable and reproducible.
+  for (const asset of ['build', 'lib', 'pagent.exe']) rmSync(path.join(target, asset), { recursive: true, force: true });
   // ncc writes a package.json only for some bundles; ESM needs one beside every bundle.
   writeFileSync(path.join(target, 'package.json'), '{ "type": "module" }\n');
   process.stdout.write(`bundled ${entry} → ${path.relative(root, target)}/index.js\n`);

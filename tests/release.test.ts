@@ -13,7 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import { run } from '../src/util/exec.js';
 import { LocalStore } from '../src/store/local.js';
 import { formatChecksums, parseChecksums } from '../src/release/checksums.js';
-import { runAction, type ActionRun } from './harness/runner.js';
+import { spawn } from 'node:child_process';
+import { NODE, REPO_ROOT, runAction, type ActionRun } from './harness/runner.js';
 import { makeTestDir, type TestDir } from './harness/workdir.js';
 import { startGitHubApiServer, type GitHubApiServer } from './github-api/server.js';
 
@@ -228,6 +229,7 @@ describe('publish-release action', () => {
     // The computed SHA256SUMS is the one sha256sum writes.
     assert.equal((await readFile(first.outputs.sha256sums, 'utf8')).split('\n').sort().join('\n'), files.assets.SHA256SUMS.toString().split('\n').sort().join('\n'));
     assert.equal(server.release(REPO, 'v4')?.name, 'Pizlix v4');
+    assert.equal(server.release(REPO, 'v4')?.targetCommitish, '0'.repeat(40), "the tag is made at the workflow's commit (GITHUB_SHA)");
 
     const fetched = await fetchAction('round-trip', { tag: 'latest', files: '*' });
     assert.equal(fetched.main.exitCode, 0, failureText(fetched));
@@ -290,6 +292,33 @@ describe('publish-release action', () => {
   });
 });
 
+describe('pizlix-stage fetch (command line)', () => {
+  // Asynchronous: the loopback API server answers from this very process.
+  const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
+    new Promise<{ status: number | null; output: string }>((resolve) => {
+      const child = spawn(NODE, [path.join(REPO_ROOT, 'dist/cli/index.js'), 'fetch', ...args], { env: { ...process.env, ...env(), ...extraEnv } });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      child.on('close', (status) => resolve({ status, output }));
+    });
+
+  test('fetches a release by tag, verified and unpacked, and names the disk image', async () => {
+    const directory = path.join(dir.path, 'cli-v1');
+    const r = await cli(['--repository', REPO, '--tag', 'v1', '--directory', directory], { GITHUB_TOKEN: TOKEN });
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /release\s+v1/);
+    assert.match(r.output, new RegExp(`disk image\\s+${path.join(directory, 'disk.img').replace(/[.]/g, '\\.')}`));
+    assert.equal(await sha256sum(path.join(directory, 'disk.img')), v1.imageSha256);
+  });
+
+  test('without a repository or a key it names what is missing', async () => {
+    const r = await cli([]);
+    assert.equal(r.status, 1);
+    assert.match(r.output, /input 'repository': is required/);
+  });
+});
+
 describe('fetch action (store)', () => {
   test('fetches a verified stage snapshot from a local store by key', async () => {
     const storeRoot = path.join(dir.path, 'store');
@@ -305,6 +334,6 @@ describe('fetch action (store)', () => {
     assert.equal(wrongStage.main.exitCode, 1);
     assert.match(failureText(wrongStage), /input 'stage': entry postlc5-abc holds stage postlc5, not lc/);
     const missing = await runAction({ action: 'fetch', inputs: { source: 'store', 'store-path': storeRoot, key: 'nope' }, env: env(), jobDir });
-    assert.match(failureText(missing), /input 'key': the store at .* has no readable, intact entry nope/);
+    assert.match(failureText(missing), /input 'key': the local store at .* has no readable, intact entry nope/);
   });
 });

@@ -18,7 +18,7 @@ import { defaultStorePath, openStore } from '../store/index.js';
 import { scopeFromEnvironment } from '../store/trust.js';
 import type { SnapshotStore } from '../store/types.js';
 import { textTable } from './table.js';
-import { bootTest, makeImage, type BootOptions, type ImageOptions } from './machine-verbs.js';
+import { bootTest, fetchVerb, makeImage, type BootOptions, type FetchOptions, type ImageOptions } from './machine-verbs.js';
 
 interface CommonOptions {
   pizlixDir: string;
@@ -169,6 +169,7 @@ export function cli(): Command {
 
   addImageOptions(program.command('image <snapshot>').description('make disk.img (and disk.vmdk) from a stage snapshot'))
     .option('--output-dir <dir>', 'where disk.img, disk.vmdk and SHA256SUMS go', 'pizlix-out')
+    .option('--pizlix-dir <dir>', "the pizlix folder whose etc/grub.cfg is the default grub.cfg")
     .action(async (snapshot: string, options: ImageOptions) => {
       await makeImage(snapshot, options);
     });
@@ -195,6 +196,20 @@ export function cli(): Command {
       if (!options.boot) return;
       const report = await bootTest(image.image, { ...options, outputDir: path.join(options.outputDir, 'boot-test') });
       if (report.result !== 'pass') process.exitCode = 1;
+    });
+
+  program
+    .command('fetch')
+    .description('download a Pizlix release from GitHub Releases (or a snapshot from the local store), verified against SHA256SUMS')
+    .option('--repository <owner/name>', 'repository whose releases hold Pizlix')
+    .option('--tag <tag>', "'latest' or a release tag", 'latest')
+    .option('--files <globs>', 'comma-separated asset names or globs; SHA256SUMS always comes along', 'disk.img.zst')
+    .option('--directory <dir>', 'where the files go', 'pizlix-release')
+    .option('--no-unpack', 'keep disk.img.zst compressed')
+    .option('--key <key>', 'instead of a release: the store key of a snapshot (with --store-path)')
+    .option('--store-path <dir>', 'local snapshot store, for --key', defaultStorePath())
+    .action(async (options: FetchOptions) => {
+      await fetchVerb(options);
     });
 
   program

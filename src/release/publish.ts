@@ -26,6 +26,8 @@ export interface PublishOptions {
   prerelease: boolean;
   makeLatest: (typeof MAKE_LATEST)[number];
   body?: string;
+  /** Commit the tag is created at when it does not exist yet (the workflow's GITHUB_SHA). */
+  targetCommit?: string;
   /** Where a computed SHA256SUMS is written. */
   workDir: string;
 }
@@ -87,6 +89,8 @@ async function createRelease(github: GitHubConnection, options: PublishOptions):
     github.octokit.rest.repos.createRelease({
       ...options.repository,
       tag_name: options.tag,
+      // Without it GitHub tags the default branch's head, which need not be what was built.
+      ...(options.targetCommit ? { target_commitish: options.targetCommit } : {}),
       name: options.name || options.tag,
       body: options.body,
       draft: options.draft,

@@ -40,6 +40,18 @@ async function decompressor(compression: Compression): Promise<string[] | undefi
   return undefined;
 }
 
+/**
+ * Writes `source` into a child process's stdin. The child may stop reading before the end and close
+ * its stdin — tar does at the end-of-archive marker, a decompressor killed by SIGPIPE does — which
+ * shows up here as EPIPE or as a premature close, depending on which event Node sees first. Neither
+ * is an error of its own: the child's exit status, checked by the caller, says whether it succeeded.
+ */
+function feedChild(source: NodeJS.ReadableStream, stdin: NodeJS.WritableStream): Promise<void> {
+  return pipeline(source, stdin).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+  });
+}
+
 /** Spawns the decompressor reading `file` and returns its stdout (or the file itself when plain tar). */
 async function openDecompressed(file: string, progress?: ByteProgress): Promise<{ stream: NodeJS.ReadableStream; done: Promise<void> }> {
   const command = await decompressor(await detectCompression(file));
@@ -49,9 +61,7 @@ async function openDecompressed(file: string, progress?: ByteProgress): Promise<
   const child = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const fed = pipeline(counted, child.stdin).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-  });
+  const fed = feedChild(counted, child.stdin);
   const exited = new Promise<void>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => (code === 0 || signal === 'SIGPIPE' ? resolve() : reject(new CommandError(command.join(' '), code, signal, tail(stderr, 10)))));
@@ -144,7 +154,7 @@ export async function extractSnapshot(
     tar.on('error', reject);
     tar.on('close', (code, signal) => (code === 0 ? resolve() : reject(new CommandError(`tar -x into ${dest}`, code, signal, tail(stderr, 10)))));
   });
-  await Promise.all([pipeline(stream, tar.stdin), done, tarDone]);
+  await Promise.all([feedChild(stream, tar.stdin), done, tarDone]);
   progress.finish();
   return summary;
 }

@@ -5,8 +5,10 @@
  * the same sources give the same keys everywhere; a changed input changes its stage's key and, through
  * the parent key, every later stage's — never an earlier one's.
  */
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
+import { InputError } from '../util/errors.js';
 import { sha256Text } from '../util/hash.js';
 import { log } from '../util/log.js';
 import { Checkout } from './checkout.js';
@@ -31,6 +33,9 @@ export interface KeyOptions {
 /** Every stage's key, in manifest order. */
 export async function computeKeys(manifest: StageManifest, options: KeyOptions): Promise<StageKey[]> {
   const pizlixDir = path.resolve(options.pizlixDir);
+  if (!(await stat(pizlixDir).then((s) => s.isDirectory(), () => false))) {
+    throw new InputError('pizlix-dir', `${pizlixDir} is not a directory`, 'the pizlix folder of a Fil-C checkout (relative to the workspace)');
+  }
   const checkoutRoot = path.dirname(pizlixDir);
   const pizlixRel = path.basename(pizlixDir);
   const matchers = new Map(manifest.stages.map((stage) => [stage.name, stageMatcher(stage, pizlixRel)]));

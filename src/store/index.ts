@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../util/errors.js';
 import { parseSize } from '../util/format.js';
+import { ActionsCacheStore } from './actions-cache.js';
+import { ArtifactStore, type ArtifactSource } from './artifact.js';
 import { LocalStore } from './local.js';
 import type { SnapshotStore, TrustScope } from './types.js';
 
@@ -16,11 +18,40 @@ export interface StoreOptions {
   /** Size cap of the local store, e.g. "200G". */
   maxSize?: string;
   scope: TrustScope;
+  /** artifact store: read snapshots of another workflow run (publishing still goes to this run). */
+  artifactSource?: ArtifactSource;
 }
+
+/**
+ * The Actions cache store saves from and restores to one fixed directory, whose path is part of every
+ * entry's cache version: it must be the same on every runner. PIZLIX_STAGE_CACHE_DIR moves it (for
+ * tests, or a runner whose /var/tmp is small), for every job that shares the entries.
+ */
+export const CACHE_DIR_VARIABLE = 'PIZLIX_STAGE_CACHE_DIR';
 
 export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.RUNNER_TOOL_CACHE) return path.join(env.RUNNER_TOOL_CACHE, 'pizlix-stage', 'store');
   return path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'pizlix-stage', 'store');
+}
+
+/**
+ * The Actions cache and artifacts are reached through the job's results service, whose address and
+ * token the runner gives to JavaScript actions only. Without them every call would fail later with a
+ * message about a URL; say what is wrong up front.
+ */
+function requireResultsService(kind: string): void {
+  const env = process.env;
+  const missing = [
+    ...(env.ACTIONS_RUNTIME_TOKEN ? [] : ['ACTIONS_RUNTIME_TOKEN']),
+    // The cache also works with the older service of GitHub Enterprise Server (ACTIONS_CACHE_URL).
+    ...(env.ACTIONS_RESULTS_URL || (kind === 'actions-cache' && env.ACTIONS_CACHE_URL) ? [] : ['ACTIONS_RESULTS_URL']),
+  ];
+  if (missing.length === 0) return;
+  throw new InputError(
+    'store',
+    `'${kind}' needs the Actions results service, but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set (not inside a GitHub Actions job step of a JavaScript action)`,
+    "store: local with store-path (a directory, or a disk the runners share), or this action run as a step of a GitHub Actions job",
+  );
 }
 
 export async function openStore(options: StoreOptions): Promise<SnapshotStore> {
@@ -39,9 +70,11 @@ export async function openStore(options: StoreOptions): Promise<SnapshotStore> {
     }
     return new LocalStore(options.path || defaultStorePath(), options.scope, { maxBytes });
   }
-  return openRemoteStore(kind === 'auto' ? 'actions-cache' : kind, options.scope);
-}
-
-async function openRemoteStore(kind: string, _scope: TrustScope): Promise<SnapshotStore> {
-  throw new InputError('store', `the '${kind}' store is not available in this build`, 'local');
+  requireResultsService(kind === 'auto' ? 'actions-cache' : kind);
+  if (kind === 'artifact') return new ArtifactStore(options.scope, { source: options.artifactSource });
+  const stagingDir = process.env[CACHE_DIR_VARIABLE] || undefined;
+  if (stagingDir && !path.isAbsolute(stagingDir)) {
+    throw new InputError(CACHE_DIR_VARIABLE, `'${stagingDir}' is not an absolute path`, 'an absolute directory, the same on every runner');
+  }
+  return new ActionsCacheStore(options.scope, { stagingDir });
 }

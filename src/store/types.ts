@@ -71,4 +71,6 @@ export interface SnapshotStore {
   publish(file: string, meta: PublishMeta): Promise<StoreEntry>;
   /** Entries this scope may read, newest first; optionally only one stage's. For plan and explain. */
   list(stage?: string): Promise<StoreEntry[]>;
+  /** Warnings a person should see in the job summary (e.g. a snapshot large for the cache budget). */
+  readonly notices?: readonly string[];
 }

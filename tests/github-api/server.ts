@@ -38,6 +38,8 @@ export interface StoredRelease {
   body: string;
   draft: boolean;
   prerelease: boolean;
+  /** The commit the tag was created at, as the request named it (GitHub: the default branch when absent). */
+  targetCommitish?: string;
   createdAt: string;
   assets: StoredAsset[];
 }
@@ -157,7 +159,7 @@ export class GitHubApiServer {
     }
     if (method === 'POST' && rest === '') {
       if (!auth) return send(res, 401, { message: 'Requires authentication' });
-      const request = JSON.parse(body.toString() || '{}') as { tag_name?: string; name?: string; body?: string; draft?: boolean; prerelease?: boolean; make_latest?: string };
+      const request = JSON.parse(body.toString() || '{}') as { tag_name?: string; target_commitish?: string; name?: string; body?: string; draft?: boolean; prerelease?: boolean; make_latest?: string };
       if (!request.tag_name) return send(res, 422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'missing_field', field: 'tag_name' }] });
       if (releases.some((r) => r.tag === request.tag_name)) {
         return send(res, 422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
@@ -169,6 +171,7 @@ export class GitHubApiServer {
         draft: request.draft ?? false,
         prerelease: request.prerelease ?? false,
         makeLatest: request.make_latest ?? 'true',
+        targetCommitish: request.target_commitish,
       });
       return send(res, 201, this.releaseJson(fullName, created));
     }
@@ -255,9 +258,9 @@ export class GitHubApiServer {
     sendBytes(res, copy);
   }
 
-  private createRelease(fullName: string, r: { tag: string; name: string; body: string; draft: boolean; prerelease: boolean; makeLatest: string }): StoredRelease {
+  private createRelease(fullName: string, r: { tag: string; name: string; body: string; draft: boolean; prerelease: boolean; makeLatest: string; targetCommitish?: string }): StoredRelease {
     this.addRepository(fullName);
-    const release: StoredRelease = { id: this.nextId++, tag: r.tag, name: r.name, body: r.body, draft: r.draft, prerelease: r.prerelease, createdAt: this.tick(), assets: [] };
+    const release: StoredRelease = { id: this.nextId++, tag: r.tag, name: r.name, body: r.body, draft: r.draft, prerelease: r.prerelease, targetCommitish: r.targetCommitish, createdAt: this.tick(), assets: [] };
     this.repositories.get(fullName)!.push(release);
     if (!r.draft && !r.prerelease && r.makeLatest !== 'false') this.latest.set(fullName, release.id);
     return release;

@@ -5,8 +5,9 @@
  * its last snapshot and remove it afterwards.
  */
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { buildDiskImage, type DiskImageResult } from '../../src/image/build.js';
 import { LocalStore } from '../../src/store/local.js';
 import { run } from '../../src/util/exec.js';
 import { runAction } from './runner.js';
@@ -46,10 +47,21 @@ export async function debianFixtureSnapshot(last: (typeof DEBIAN_STAGES)[number]
     result = await runAction({ action: '.', inputs: stageInputs(stage, { 'timeout-minutes': '30' }), jobDir: path.join(FIXTURE_HOME, 'jobs', stage) });
     assert.equal(result.main.exitCode, 0, `fixture stage ${stage} failed:\n${result.main.stdout.slice(-6000)}`);
   }
-  // The LFS tree of the last build is not needed again (the store has every stage): give the disk back.
+  // The LFS tree of the last build and the gzip tarballs the scripts left in the pizlix dir (as Pizlix's
+  // do) are not needed again: the store has every stage. Give the disk back.
   await run('rm', ['-rf', '--one-file-system', path.join(FIXTURE_HOME, 'lfs'), path.join(FIXTURE_HOME, 'jobs')]);
+  for (const stage of DEBIAN_STAGES) await rm(path.join(DEBIAN_FIXTURE, 'pizlix', `lfs-${stage}.tar.gz`), { force: true });
   const key = result!.outputs.key;
   const fetched = await new LocalStore(FIXTURE_STORE, { trust: 'trusted', ref: 'local' }).fetch(key);
   assert.ok(fetched, `the fixture store holds ${last}`);
   return { stage: last, file: fetched.file, key };
+}
+
+/**
+ * A disk image of the fixture's `last` stage, made by the disk-image library into `outputDir`
+ * (the caller removes it): Pizlix's layout, the fixture's own etc/grub.cfg, as a Pizlix job makes it.
+ */
+export async function debianFixtureImage(outputDir: string, options: { last?: (typeof DEBIAN_STAGES)[number]; vmdk?: string } = {}): Promise<DiskImageResult> {
+  const snapshot = await debianFixtureSnapshot(options.last ?? 'gui');
+  return buildDiskImage({ snapshot: snapshot.file, outputDir, pizlixDir: path.join(DEBIAN_FIXTURE, 'pizlix'), vmdk: options.vmdk ?? 'none' });
 }

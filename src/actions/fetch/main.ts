@@ -6,7 +6,11 @@ import { useActionsLogging } from '../../util/log.js';
 import { fetchRelease } from '../../release/fetch-release.js';
 import { fetchStoreEntry } from '../../release/fetch-store.js';
 import { connectToGitHub, parseRepository } from '../../release/github.js';
-import { booleanInput, choiceInput, listInput, pathInput, requiredInput, runnerTemp, textInput } from '../inputs.js';
+import { openStore } from '../../store/index.js';
+import type { ArtifactSource } from '../../store/artifact.js';
+import { scopeFromEnvironment } from '../../store/trust.js';
+import { InputError } from '../../util/errors.js';
+import { booleanInput, choiceInput, listInput, numberInput, pathInput, requiredInput, runnerTemp, textInput } from '../inputs.js';
 
 async function main(): Promise<void> {
   useActionsLogging();
@@ -45,11 +49,26 @@ async function fetchFromReleases(): Promise<void> {
     .write();
 }
 
+/** Another run's artifacts, when run-id names one: its repository is this one unless `repository` says otherwise. */
+function artifactSource(token: string): ArtifactSource | undefined {
+  const runId = numberInput('run-id', { min: 1, integer: true });
+  if (runId === undefined) return undefined;
+  if (!token) throw new InputError('token', 'is empty', 'a token with actions: read on the repository whose run holds the artifacts');
+  const repository = parseRepository(textInput('repository') || process.env.GITHUB_REPOSITORY || '');
+  return { token, workflowRunId: runId, repositoryOwner: repository.owner, repositoryName: repository.repo };
+}
+
 async function fetchFromStore(): Promise<void> {
-  requiredInput('store-path', 'the directory of the store');
+  const kind = textInput('store', 'auto');
+  const token = textInput('token');
+  if (token) core.setSecret(token);
+  const source = kind === 'artifact' ? artifactSource(token) : undefined;
   const storePath = pathInput('store-path');
+  if (kind === 'local' && !storePath) requiredInput('store-path', 'the directory of the store');
+  const store = await openStore({ kind, path: storePath, scope: scopeFromEnvironment(process.env, listInput('trusted-refs')), artifactSource: source });
+  const where = store.kind === 'local' ? `at ${storePath}` : source ? `of run ${source.workflowRunId}` : 'of this run';
   const key = requiredInput('key', "the snapshot's store key (the stage action's key output)");
-  const fetched = await fetchStoreEntry({ storePath, stage: textInput('stage'), key, workDir: runnerTemp('pizlix-fetch') });
+  const fetched = await fetchStoreEntry({ store, where, stage: textInput('stage'), key, workDir: runnerTemp('pizlix-fetch') });
   core.setOutput('snapshot', fetched.file);
   core.setOutput('directory', path.dirname(fetched.file));
   for (const name of ['image', 'vmdk', 'sha256sums', 'release-tag']) core.setOutput(name, '');

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
       tag,
       name: textInput('name'),
       body: textInput('body') || undefined,
+      targetCommit: process.env.GITHUB_SHA || undefined,
       files: await resolveFiles(patterns, workspace),
       draft: booleanInput('draft'),
       prerelease: booleanInput('prerelease'),

@@ -36,10 +36,14 @@ async function main(): Promise<void> {
     core.setOutput('snapshot', result.snapshot ?? '');
     core.setOutput('duration', result.seconds.toFixed(1));
     core.setOutput('log', result.logFile ?? '');
-    await core.summary
+    const notices = [...(store.notices ?? [])];
+    for (const notice of notices) core.warning(notice);
+    core.summary
       .addHeading(`Pizlix stage ${stage}`, 3)
       .addTable([STAGE_TABLE_HEADER.map((h) => ({ data: h, header: true })), stageTableRow(result)])
-      .addRaw(`Store: ${store.kind} · full key \`${result.key}\`${result.logFile ? ` · log kept at \`${result.logFile}\`` : ''}`, true)
+      .addRaw(`Store: ${store.kind} · full key \`${result.key}\`${result.logFile ? ` · log kept at \`${result.logFile}\`` : ''}`, true);
+    if (notices.length > 0) core.summary.addList(notices.map((n) => `⚠️ ${n}`));
+    await core.summary
       .write()
       .catch((err) => core.warning(`job summary not written: ${errorMessage(err)}`));
   } catch (err) {

@@ -1,0 +1,36 @@
+/** Tables for logs and job summaries: the partition table and the sizes of what was written. */
+import { formatBytes, formatDuration } from '../util/format.js';
+import type { DiskImageResult } from './build.js';
+import { SECTOR_BYTES, type DiskPlan } from './layout.js';
+
+export const PARTITION_TABLE_HEADER = ['#', 'name', 'role', 'start sector', 'end sector', 'size'];
+
+export function partitionTableRows(plan: DiskPlan): string[][] {
+  return plan.partitions.map((p) => [
+    String(p.number),
+    p.name,
+    p.role,
+    String(p.startSector),
+    String(p.startSector + p.sectors - 1),
+    formatBytes(p.sectors * SECTOR_BYTES),
+  ]);
+}
+
+export const SIZE_TABLE_HEADER = ['file', 'size', 'on disk / note'];
+
+export function sizeRows(result: DiskImageResult): string[][] {
+  const rows = [['disk.img', formatBytes(result.imageBytes), `${formatBytes(result.allocatedBytes)} allocated (sparse)`]];
+  if (result.vmdk) rows.push(['disk.vmdk', formatBytes(result.vmdkBytes ?? 0), result.vmdkBytes !== undefined && result.vmdkBytes < 4096 ? 'descriptor pointing at disk.img' : 'self-contained streamOptimized']);
+  if (result.compressed) rows.push(['disk.img.zst', formatBytes(result.compressedBytes ?? 0), 'zstd']);
+  rows.push(['content', formatBytes(result.content.apparentBytes), `${result.content.inodes} inodes`]);
+  return rows;
+}
+
+export function timingLine(result: DiskImageResult): string {
+  const s = result.seconds;
+  const parts = [`check ${formatDuration(s.check)}`, `extract ${formatDuration(s.extract)}`, `image ${formatDuration(s.image)}`];
+  if (s.vmdk) parts.push(`vmdk ${formatDuration(s.vmdk)}`);
+  if (s.compress) parts.push(`compress ${formatDuration(s.compress)}`);
+  parts.push(`checksums ${formatDuration(s.checksums)}`, `total ${formatDuration(s.total)}`);
+  return parts.join(' · ');
+}

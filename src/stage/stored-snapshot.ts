@@ -1,0 +1,36 @@
+/**
+ * The stored snapshot of one stage as the checkout defines it now: its key is computed exactly as
+ * the stage action computes it, and the store must hold that key (a stale snapshot of the stage is
+ * never taken instead). Used where a later job needs a stage's root filesystem without restoring it
+ * into $LFS: the disk image.
+ */
+import path from 'node:path';
+import { InputError } from '../util/errors.js';
+import { computeKeys } from '../stages/keys.js';
+import { findStage, loadManifest } from '../stages/manifest.js';
+import type { FetchedSnapshot, SnapshotStore } from '../store/types.js';
+
+export interface StoredSnapshotRequest {
+  stage: string;
+  pizlixDir: string;
+  manifestFile?: string;
+  keyExtra?: string;
+  store: SnapshotStore;
+  workDir: string;
+}
+
+export async function fetchStageSnapshot(request: StoredSnapshotRequest): Promise<FetchedSnapshot & { key: string }> {
+  const manifest = loadManifest(request.manifestFile);
+  const definition = findStage(manifest, request.stage);
+  const keys = await computeKeys(manifest, { pizlixDir: path.resolve(request.pizlixDir), keyExtra: request.keyExtra });
+  const { key } = keys.find((k) => k.stage === definition.name)!;
+  const fetched = await request.store.fetch(key, request.workDir);
+  if (!fetched) {
+    throw new InputError(
+      'stage',
+      `the ${request.store.kind} store holds no intact ${definition.name} snapshot with key ${key}`,
+      `a stage that the stage action built or restored with the same checkout, manifest, key-extra and store (run it first, with needs:)`,
+    );
+  }
+  return { ...fetched, key };
+}
