@@ -19,7 +19,7 @@ import { capture, run } from '../src/util/exec.js';
 import { formatBytes, formatDuration } from '../src/util/format.js';
 import { log } from '../src/util/log.js';
 import { debianFixtureSnapshot } from '../tests/harness/debian-fixture.js';
-import { benchDir, printTable, ratio, timed } from './util.js';
+import { benchDir, compare, printTable, ratio, timed } from './util.js';
 
 
 /**
@@ -126,7 +126,7 @@ export async function benchImage(): Promise<void> {
       ['route', 'seconds', 'ours is', 'notes'],
       ['ours: extract + image (no root devices)', oursBuild.toFixed(1), '1.00×', `archive check ${formatDuration(result.seconds.check)} (not counted), extract ${formatDuration(result.seconds.extract)}, image ${formatDuration(result.seconds.image)}; +sha256 ${formatDuration(result.seconds.checksums)} → ${formatDuration(ours.seconds)} end to end`],
       pizlixTotal !== undefined
-        ? ['Pizlix: loop device, mkfs, mount, tar, grub-install', pizlixTotal.toFixed(1), `${ratio(pizlixTotal, oursBuild)} faster`, Object.entries(pizlix!).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')]
+        ? ['Pizlix: loop device, mkfs, mount, tar, grub-install', pizlixTotal.toFixed(1), compare(pizlixTotal, oursBuild), Object.entries(pizlix!).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')]
         : ['Pizlix: loop device, mkfs, mount, tar, grub-install', '-', '-', `could not run here: ${pizlixError}`],
       ['floor: mke2fs -d of the extracted tree alone', floor.toFixed(1), `${ratio(floor, oursBuild)} of floor speed`, 'no extraction, no partitions, no GRUB'],
     ];

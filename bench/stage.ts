@@ -46,7 +46,8 @@ export async function benchKeys(): Promise<void> {
   // Files older than the index, as in any real checkout (fresh ones are "racily clean" and git rehashes them).
   execFileSync('find', [checkout, '-exec', 'touch', '-h', '-d', '2 hours ago', '{}', '+']);
   log.info('committing them to git …');
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=b@b', '-c', 'user.name=b', '-c', 'core.looseCompression=0', '-C', checkout, ...args], { stdio: 'ignore', maxBuffer: 1 << 30 });
+  // gc.auto=0: no detached "git gc --auto" still writing into .git when the tree is removed.
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=b@b', '-c', 'user.name=b', '-c', 'core.looseCompression=0', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-C', checkout, ...args], { stdio: 'ignore', maxBuffer: 1 << 30 });
   git('init', '-q');
   git('add', '-A');
   git('commit', '-qm', 'tree');

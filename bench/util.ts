@@ -24,6 +24,13 @@ export function ratio(referenceSeconds: number, candidateSeconds: number): strin
   return `${(referenceSeconds / candidateSeconds).toFixed(2)}×`;
 }
 
+/** "2.10× faster" or "1.64× slower": the candidate against the reference, in words. */
+export function compare(referenceSeconds: number, candidateSeconds: number): string {
+  return referenceSeconds >= candidateSeconds
+    ? `${(referenceSeconds / candidateSeconds).toFixed(2)}× faster`
+    : `${(candidateSeconds / referenceSeconds).toFixed(2)}× slower`;
+}
+
 export function printTable(title: string, rows: string[][]): void {
   log.info(`\n${title}\n${textTable(rows)}\n`);
 }

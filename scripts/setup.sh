@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(tar zstd pigz git util-linux mount e2fsprogs fdisk grub-pc-bin qemu-system-x86 qemu-utils
+# grub2-common brings grub-install, which only the image benchmark uses (it times Pizlix's own route).
+PACKAGES=(tar zstd pigz git util-linux mount e2fsprogs fdisk grub-pc-bin grub2-common qemu-system-x86 qemu-utils
           debootstrap busybox-static openssh-client ca-certificates)
 missing=()
 for p in "${PACKAGES[@]}"; do
