@@ -40,10 +40,10 @@ for (const store of ['actions-cache', 'artifact'] as const) {
       await dir?.remove();
     });
 
-    async function runStage(stage: string): Promise<ActionRun> {
+    async function runStage(stage: string, extra: Record<string, string> = {}): Promise<ActionRun> {
       const result = await runAction({
         action: '.',
-        inputs: { stage, 'pizlix-dir': path.join(checkout, 'pizlix'), manifest: path.join(checkout, 'stages.yml'), store, lfs },
+        inputs: { stage, 'pizlix-dir': path.join(checkout, 'pizlix'), manifest: path.join(checkout, 'stages.yml'), store, lfs, ...extra },
         // Every job of the run sees the same service; the cache's fixed directory stays inside this test's.
         env: { ...service.env, PIZLIX_STAGE_CACHE_DIR: path.join(dir.path, 'cache-dir'), FIXTURE_RUN_LOG: runLog },
         jobDir: path.join(dir.path, `job-${++job}`),
@@ -102,6 +102,19 @@ for (const store of ['actions-cache', 'artifact'] as const) {
       assert.deepEqual(await scriptsRun(), ['s2', 's3']);
       assert.match(await readFile(path.join(lfs, 'usr/share/s2-payload'), 'utf8'), new RegExp(`changed for ${store}`));
     });
+
+    if (store === 'actions-cache') {
+      test("a snapshot that is a large share of the repository's cache budget is a warning in the job summary", async () => {
+        await appendFile(path.join(checkout, 'pizlix', 's3', 'payload.txt'), 'budget test\n');
+        const result = await runStage('s3', { 'cache-budget': '2M' });
+        assert.equal(result.outputs.built, 'true');
+        const warnings = result.main.stdout.split('\n').filter((l) => l.startsWith('::warning::')).join('\n');
+        // '%' is escaped as %25 in workflow commands.
+        assert.match(warnings, /::warning::actions-cache: snapshot of .* is \d+%25 of the repository's 2\.00 MiB Actions cache budget/);
+        assert.match(result.summary, /⚠️ snapshot of .* is \d+% of the repository's 2\.00 MiB Actions cache budget/);
+        await scriptsRun();
+      });
+    }
 
     if (store === 'artifact') {
       test("the fetch action of a later run takes a stage's snapshot from this run's artifacts by run id and token", async () => {

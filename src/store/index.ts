@@ -20,6 +20,8 @@ export interface StoreOptions {
   scope: TrustScope;
   /** artifact store: read snapshots of another workflow run (publishing still goes to this run). */
   artifactSource?: ArtifactSource;
+  /** actions-cache store: the repository's cache size limit, e.g. "10G", for the budget warning. */
+  cacheBudget?: string;
 }
 
 /**
@@ -76,5 +78,10 @@ export async function openStore(options: StoreOptions): Promise<SnapshotStore> {
   if (stagingDir && !path.isAbsolute(stagingDir)) {
     throw new InputError(CACHE_DIR_VARIABLE, `'${stagingDir}' is not an absolute path`, 'an absolute directory, the same on every runner');
   }
-  return new ActionsCacheStore(options.scope, { stagingDir });
+  let budgetBytes: number | undefined;
+  if (options.cacheBudget) {
+    budgetBytes = parseSize(options.cacheBudget);
+    if (!budgetBytes) throw new InputError('cache-budget', `'${options.cacheBudget}' is not a size`, "a size such as 10G (the repository's Actions cache limit)");
+  }
+  return new ActionsCacheStore(options.scope, { stagingDir, budgetBytes });
 }

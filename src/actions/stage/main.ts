@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   try {
     requiredInput('stage', 'a stage name such as prelc or postlc3');
     const scope = scopeFromEnvironment(process.env, listInput('trusted-refs'));
-    const store = await openStore({ kind: textInput('store', 'auto'), path: textInput('store-path'), maxSize: textInput('store-max-size'), scope });
+    const store = await openStore({ kind: textInput('store', 'auto'), path: textInput('store-path'), maxSize: textInput('store-max-size'), cacheBudget: textInput('cache-budget'), scope });
     const result = await runStage({
       stage,
       pizlixDir: pathInput('pizlix-dir', 'pizlix'),
@@ -36,8 +36,8 @@ async function main(): Promise<void> {
     core.setOutput('snapshot', result.snapshot ?? '');
     core.setOutput('duration', result.seconds.toFixed(1));
     core.setOutput('log', result.logFile ?? '');
+    // The store has logged its notices as warnings already; the summary repeats them for the reader.
     const notices = [...(store.notices ?? [])];
-    for (const notice of notices) core.warning(notice);
     core.summary
       .addHeading(`Pizlix stage ${stage}`, 3)
       .addTable([STAGE_TABLE_HEADER.map((h) => ({ data: h, header: true })), stageTableRow(result)])
