@@ -8,7 +8,7 @@
  * passes and the screenshot shows weston's desktop; an sshd that cannot run, an image without weston
  * and a wrong password each fail at the right check, within its deadline, with artifacts kept. The
  * image is the Debian fixture's (tests/fixtures/debian) unless PIZLIX_TEST_IMAGE names another.
- * Broken images are qcow2 overlays of the good one edited with debugfs (see src/vm/image-edit.ts).
+ * Broken images are qcow2 overlays of the good one edited with debugfs (see tests/harness/image-edit.ts).
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { PreflightError } from '../src/util/errors.js';
 import { checkBootTestInputs, runBootTest, type BootTestOptions } from '../src/vm/boot-test.js';
 import type { BootTestReport } from '../src/vm/report.js';
-import { deriveImage } from '../src/vm/image-edit.js';
+import { deriveImage } from './harness/image-edit.js';
 import { analyseDesktop, differenceRatio, isBlank, readScreen } from '../src/vm/screen.js';
 import { parseUserChecks } from '../src/vm/user-checks.js';
 import { debianFixtureImage } from './harness/debian-fixture.js';

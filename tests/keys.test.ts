@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { appendFile, cp, mkdir, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { computeKeys } from '../src/stages/keys.js';
-import { loadManifest, parseManifest } from '../src/stages/manifest.js';
+import { computeKeys } from '../src/chain/keys.js';
+import { loadManifest, parseManifest } from '../src/chain/manifest.js';
 import { makeTestDir, type TestDir } from './harness/workdir.js';
 
 let dir: TestDir;

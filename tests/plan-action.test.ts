@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runStage } from '../src/stage/run-stage.js';
+import { runStage } from '../src/build/run-stage.js';
 import { LocalStore } from '../src/store/local.js';
 import { runAction } from './harness/runner.js';
 import { copyFixture, ensureLfsUser, makeTestDir, type TestDir } from './harness/workdir.js';

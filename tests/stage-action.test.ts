@@ -12,8 +12,8 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { mountsBelow } from '../src/rootfs/mounts.js';
 import { LocalStore } from '../src/store/local.js';
-import { computeKeys } from '../src/stages/keys.js';
-import { loadManifest } from '../src/stages/manifest.js';
+import { computeKeys } from '../src/chain/keys.js';
+import { loadManifest } from '../src/chain/manifest.js';
 import { runAction, type ActionRun } from './harness/runner.js';
 import { copyFixture, ensureLfsUser, makeTestDir, type TestDir } from './harness/workdir.js';
 

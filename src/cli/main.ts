@@ -8,17 +8,19 @@ import os from 'node:os';
 import { errorMessage, InputError } from '../util/errors.js';
 import { formatDuration } from '../util/format.js';
 import { log } from '../util/log.js';
-import { chainTo, loadManifest } from '../stages/manifest.js';
-import { computeKeys, shortKey } from '../stages/keys.js';
-import { PIZLIX_MANIFEST } from '../stages/pizlix-manifest.js';
-import { describeExplanation, explain, planStages } from '../stage/plan.js';
-import { STAGE_TABLE_HEADER, logTail, stageTableRow } from '../stage/report.js';
-import { runStage, type StageResult } from '../stage/run-stage.js';
+import { chainTo, loadManifest } from '../chain/manifest.js';
+import { computeKeys, shortKey } from '../chain/keys.js';
+import { PIZLIX_MANIFEST } from '../chain/pizlix-manifest.js';
+import { describeExplanation, explain, planStages } from '../plan/plan.js';
+import { STAGE_TABLE_HEADER, logTail, stageTableRow } from '../build/report.js';
+import { runStage, type StageResult } from '../build/run-stage.js';
 import { defaultStorePath, openStore } from '../store/index.js';
 import { scopeFromEnvironment } from '../store/trust.js';
 import type { SnapshotStore } from '../store/types.js';
 import { textTable } from './table.js';
-import { bootTest, fetchVerb, makeImage, type BootOptions, type FetchOptions, type ImageOptions } from './machine-verbs.js';
+import { bootTest, type BootOptions } from './boot-test-verb.js';
+import { fetchVerb, type FetchOptions } from './fetch-verb.js';
+import { makeImage, type ImageOptions } from './image-verb.js';
 
 interface CommonOptions {
   pizlixDir: string;

@@ -30,26 +30,30 @@ export interface FixtureSnapshot {
 export async function debianFixtureSnapshot(last: (typeof DEBIAN_STAGES)[number] = 'gui'): Promise<FixtureSnapshot> {
   await ensureLfsUser();
   await mkdir(FIXTURE_HOME, { recursive: true });
+  // The store is shared by every checkout on the machine (publishes are atomic renames); the build tree
+  // and job files are this process's own, so two test runs never build into one $LFS.
+  const lfs = path.join(FIXTURE_HOME, `lfs-${process.pid}`);
+  const jobs = path.join(FIXTURE_HOME, `jobs-${process.pid}`);
   const stageInputs = (stage: string, extra: Record<string, string>) => ({
     stage,
     'pizlix-dir': path.join(DEBIAN_FIXTURE, 'pizlix'),
     manifest: path.join(DEBIAN_FIXTURE, 'stages.yml'),
     store: 'local',
     'store-path': FIXTURE_STORE,
-    lfs: path.join(FIXTURE_HOME, 'lfs'),
+    lfs,
     ...extra,
   });
   let result;
   for (const stage of DEBIAN_STAGES.slice(0, DEBIAN_STAGES.indexOf(last) + 1)) {
-    result = await runAction({ action: '.', inputs: stageInputs(stage, { 'lookup-only': 'true' }), jobDir: path.join(FIXTURE_HOME, 'jobs', `${stage}-lookup`) });
+    result = await runAction({ action: '.', inputs: stageInputs(stage, { 'lookup-only': 'true' }), jobDir: path.join(jobs, `${stage}-lookup`) });
     assert.equal(result.main.exitCode, 0, result.main.stdout.slice(-4000));
     if (result.outputs['cache-hit'] === 'true') continue;
-    result = await runAction({ action: '.', inputs: stageInputs(stage, { 'timeout-minutes': '30' }), jobDir: path.join(FIXTURE_HOME, 'jobs', stage) });
+    result = await runAction({ action: '.', inputs: stageInputs(stage, { 'timeout-minutes': '30' }), jobDir: path.join(jobs, stage) });
     assert.equal(result.main.exitCode, 0, `fixture stage ${stage} failed:\n${result.main.stdout.slice(-6000)}`);
   }
   // The LFS tree of the last build and the gzip tarballs the scripts left in the pizlix dir (as Pizlix's
   // do) are not needed again: the store has every stage. Give the disk back.
-  await run('rm', ['-rf', '--one-file-system', path.join(FIXTURE_HOME, 'lfs'), path.join(FIXTURE_HOME, 'jobs')]);
+  await run('rm', ['-rf', '--one-file-system', lfs, jobs]);
   for (const stage of DEBIAN_STAGES) await rm(path.join(DEBIAN_FIXTURE, 'pizlix', `lfs-${stage}.tar.gz`), { force: true });
   const key = result!.outputs.key;
   const fetched = await new LocalStore(FIXTURE_STORE, { trust: 'trusted', ref: 'local' }).fetch(key);

@@ -5,7 +5,7 @@ import { buildDiskImage } from '../../image/build.js';
 import { PARTITION_TABLE_HEADER, SIZE_TABLE_HEADER, partitionTableRows, sizeRows, timingLine } from '../../image/report.js';
 import { InputError, errorMessage } from '../../util/errors.js';
 import { useActionsLogging } from '../../util/log.js';
-import { fetchStageSnapshot } from '../../stage/stored-snapshot.js';
+import { fetchStageSnapshot } from '../../store/stored-snapshot.js';
 import { openStore } from '../../store/index.js';
 import { scopeFromEnvironment } from '../../store/trust.js';
 import { booleanInput, listInput, pathInput, runnerTemp, textInput } from '../inputs.js';

@@ -4,7 +4,7 @@ import * as core from '@actions/core';
 import { errorMessage } from '../../util/errors.js';
 import { useActionsLogging } from '../../util/log.js';
 import { fetchRelease } from '../../release/fetch-release.js';
-import { fetchStoreEntry } from '../../release/fetch-store.js';
+import { fetchStoreEntry } from '../../store/fetch-entry.js';
 import { connectToGitHub, parseRepository } from '../../release/github.js';
 import { openStore } from '../../store/index.js';
 import type { ArtifactSource } from '../../store/artifact.js';

@@ -2,8 +2,8 @@
 import * as core from '@actions/core';
 import { errorMessage } from '../../util/errors.js';
 import { useActionsLogging } from '../../util/log.js';
-import { runStage } from '../../stage/run-stage.js';
-import { STAGE_TABLE_HEADER, logTail, stageTableRow } from '../../stage/report.js';
+import { runStage } from '../../build/run-stage.js';
+import { STAGE_TABLE_HEADER, logTail, stageTableRow } from '../../build/report.js';
 import { openStore } from '../../store/index.js';
 import { scopeFromEnvironment } from '../../store/trust.js';
 import { booleanInput, listInput, numberInput, pathInput, requiredInput, runnerTemp, textInput } from '../inputs.js';

@@ -1,6 +1,6 @@
 /** Fetching one stage snapshot from a store by its key — any backend — verified by the store. */
 import { InputError } from '../util/errors.js';
-import type { FetchedSnapshot, SnapshotStore } from '../store/types.js';
+import type { FetchedSnapshot, SnapshotStore } from './types.js';
 
 export interface FetchStoreOptions {
   store: SnapshotStore;

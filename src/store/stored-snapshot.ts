@@ -6,9 +6,9 @@
  */
 import path from 'node:path';
 import { InputError } from '../util/errors.js';
-import { computeKeys } from '../stages/keys.js';
-import { findStage, loadManifest } from '../stages/manifest.js';
-import type { FetchedSnapshot, SnapshotStore } from '../store/types.js';
+import { computeKeys } from '../chain/keys.js';
+import { findStage, loadManifest } from '../chain/manifest.js';
+import type { FetchedSnapshot, SnapshotStore } from './types.js';
 
 export interface StoredSnapshotRequest {
   stage: string;

@@ -1,7 +1,7 @@
 /** What a person wants to read after a stage: one table row, and the log's tail when it failed. */
 import { readFile } from 'node:fs/promises';
 import { formatBytes, formatDuration } from '../util/format.js';
-import { shortKey } from '../stages/keys.js';
+import { shortKey } from '../chain/keys.js';
 import type { StageResult } from './run-stage.js';
 
 export const STAGE_TABLE_HEADER = ['Stage', 'Key', 'Result', 'Time', 'Snapshot'];

@@ -2,8 +2,8 @@
  * The plan: every stage's key, whether the store has it, and when not, which inputs changed against
  * the newest stored snapshot of that stage.
  */
-import { diffInputs, computeKeys, type InputDifference, type StageKey } from '../stages/keys.js';
-import type { StageManifest } from '../stages/manifest.js';
+import { diffInputs, computeKeys, type InputDifference, type StageKey } from '../chain/keys.js';
+import type { StageManifest } from '../chain/manifest.js';
 import type { SnapshotMeta, SnapshotStore } from '../store/types.js';
 
 export interface PlannedStage {

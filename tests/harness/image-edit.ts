@@ -8,9 +8,9 @@
 import { spawn } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CommandError, TimeoutError } from '../util/errors.js';
-import { capture, run } from '../util/exec.js';
-import { detectDiskFormat, killProcessGroup } from './qemu.js';
+import { CommandError, TimeoutError } from '../../src/util/errors.js';
+import { capture, run } from '../../src/util/exec.js';
+import { detectDiskFormat, killProcessGroup } from '../../src/vm/qemu.js';
 
 /** Creates `overlay` (qcow2, backed by `base`) and applies debugfs commands to its root filesystem. */
 export async function deriveImage(base: string, overlay: string, debugfsCommands: string[]): Promise<void> {
