@@ -6,8 +6,8 @@ import { log } from '../src/util/log.js';
 
 type Bench = () => Promise<void>;
 const benches: Record<string, () => Promise<Bench>> = {
-  keys: async () => (await import('./stage.js')).benchKeys,
-  snapshots: async () => (await import('./stage.js')).benchSnapshots,
+  keys: async () => (await import('./keys.js')).benchKeys,
+  snapshots: async () => (await import('./snapshots.js')).benchSnapshots,
   image: async () => (await import('./image.js')).benchImage,
   boot: async () => (await import('./boot.js')).benchBoot,
   store: async () => (await import('./store.js')).benchStore,
