@@ -39431,6 +39431,43 @@ async function withAssets(github, repository, release) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/util/retry.ts
+/**
+ * Retrying work that can fail for a moment (a dropped connection, a 5xx, a 429): one policy type and one
+ * loop for every caller — the remote stores, release downloads, the S3 client.
+ */
+
+
+/** Tests shorten every wait between attempts with PIZLIX_STAGE_RETRY_DELAY_SCALE (e.g. 0.01). */
+function retryDelayScale(env = process.env) {
+    const scale = Number(env.PIZLIX_STAGE_RETRY_DELAY_SCALE ?? 1);
+    return Number.isFinite(scale) && scale >= 0 ? scale : 1;
+}
+/** An error that another attempt cannot fix (a corrupt archive, a validation error). */
+class PermanentError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'PermanentError';
+    }
+}
+/** Runs `attempt` until it succeeds, the error is not retryable, or the policy is used up; rethrows the last error. */
+async function withRetries(what, policy, attempt, options = {}) {
+    const retryable = options.isRetryable ?? ((err) => !(err instanceof PermanentError));
+    let delay = policy.delayMs * retryDelayScale();
+    for (let n = 1;; n++) {
+        try {
+            return await attempt(n);
+        }
+        catch (err) {
+            if (n >= policy.attempts || !retryable(err))
+                throw err;
+            log.warning(`${what} failed (attempt ${n} of ${policy.attempts}): ${errorMessage(err)}; retrying in ${(delay / 1000).toFixed(1)} s`);
+            await new Promise((resolve) => setTimeout(resolve, delay));
+            delay *= 2;
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/release/transfer.ts
 /**
  * Streaming asset transfers. Downloads ask the API for the asset's bytes (Accept:
@@ -39447,37 +39484,24 @@ async function withAssets(github, repository, release) {
 
 
 
-
 const MAX_REDIRECTS = 5;
-const DOWNLOAD_ATTEMPTS = 3;
 /**
  * Downloads an asset to `target`, verifying it against `expectedSha256`; on mismatch nothing is left
  * behind. A dropped connection or a 5xx answer is tried again (a fresh signed URL each time); a
  * mismatch is not, since the release itself is then wrong.
  */
 function downloadAsset(github, asset, target, expectedSha256) {
-    return withRetries(`downloading ${asset.name}`, () => downloadOnce(github, asset, target, expectedSha256));
+    return transfer_withRetries(`downloading ${asset.name}`, () => downloadOnce(github, asset, target, expectedSha256));
 }
 /** Downloads a small asset (SHA256SUMS) into memory. */
 function downloadAssetText(github, asset) {
-    return withRetries(`downloading ${asset.name}`, async () => (await openAssetStream(github, asset)).text());
+    return transfer_withRetries(`downloading ${asset.name}`, async () => (await openAssetStream(github, asset)).text());
 }
-async function withRetries(what, attempt) {
-    for (let n = 1;; n++) {
-        try {
-            return await attempt();
-        }
-        catch (err) {
-            if (n >= DOWNLOAD_ATTEMPTS || !isTransient(err))
-                throw err;
-            const delaySeconds = 2 ** n;
-            log.warning(`${what} failed (${errorMessage(err)}); trying again in ${delaySeconds} s (attempt ${n + 1} of ${DOWNLOAD_ATTEMPTS})`);
-            await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000 * RETRY_DELAY_SCALE));
-        }
-    }
+/** Downloads are tried three times, 2 s then 4 s apart; only transient failures are retried. */
+const DOWNLOAD_RETRY = { attempts: 3, delayMs: 2000 };
+function transfer_withRetries(what, attempt) {
+    return withRetries(what, DOWNLOAD_RETRY, attempt, { isRetryable: isTransient });
 }
-/** Tests shorten the waits between attempts. */
-const RETRY_DELAY_SCALE = Number(process.env.PIZLIX_STAGE_RETRY_DELAY_SCALE ?? 1);
 function isTransient(err) {
     if (err instanceof GitHubApiError)
         return err.status >= 500 || err.status === 429;

@@ -63,7 +63,7 @@ export async function runStage(request: StageRequest): Promise<StageResult> {
   const lfs = validateLfsPath(request.lfs, [
     { what: 'pizlix directory', path: pizlixDir },
     { what: 'working directory', path: request.workDir },
-    ...(request.store.kind === 'local' ? [{ what: 'store', path: (request.store as unknown as { root: string }).root }] : []),
+    ...(request.store.directory ? [{ what: 'store', path: request.store.directory }] : []),
     ...(request.protect ?? []),
   ]);
 

@@ -73,4 +73,6 @@ export interface SnapshotStore {
   list(stage?: string): Promise<StoreEntry[]>;
   /** Warnings a person should see in the job summary (e.g. a snapshot large for the cache budget). */
   readonly notices?: readonly string[];
+  /** The directory on this machine that holds the entries, for a store that has one (a restore must never write there). */
+  readonly directory?: string;
 }
