@@ -6,9 +6,11 @@ import { parseSize } from '../util/format.js';
 import { ActionsCacheStore } from './actions-cache.js';
 import { ArtifactStore, type ArtifactSource } from './artifact.js';
 import { LocalStore } from './local.js';
+import { S3Store } from './s3.js';
+import { resolveS3Location, type S3StoreInputs } from './s3-layout.js';
 import type { SnapshotStore, TrustScope } from './types.js';
 
-export const STORE_KINDS = ['local', 'actions-cache', 'artifact', 'auto'] as const;
+export const STORE_KINDS = ['local', 's3', 'actions-cache', 'artifact', 'auto'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
 export interface StoreOptions {
@@ -22,6 +24,8 @@ export interface StoreOptions {
   artifactSource?: ArtifactSource;
   /** actions-cache store: the repository's cache size limit, e.g. "10G", for the budget warning. */
   cacheBudget?: string;
+  /** s3 store: the bucket and where in it (`auto` picks s3 when a bucket is given). */
+  s3?: S3StoreInputs;
 }
 
 /**
@@ -65,6 +69,9 @@ export async function openStore(options: StoreOptions): Promise<SnapshotStore> {
   if (options.maxSize) {
     maxBytes = parseSize(options.maxSize);
     if (maxBytes === undefined) throw new InputError('store-max-size', `'${options.maxSize}' is not a size`, 'a size such as 200G or 500M');
+  }
+  if (kind === 's3' || (kind === 'auto' && options.s3?.bucket)) {
+    return new S3Store(options.scope, { location: resolveS3Location(options.s3 ?? {}), maxBytes });
   }
   if (kind === 'local' || (kind === 'auto' && options.path)) {
     if (options.path !== undefined && options.path !== '' && !path.isAbsolute(options.path)) {
