@@ -39758,6 +39758,24 @@ function runnerTemp(...parts) {
     const base = process.env.RUNNER_TEMP || external_node_path_default().join(process.env.TMPDIR || '/tmp', 'pizlix-stage-runner-temp');
     return external_node_path_default().join(base, ...parts);
 }
+/**
+ * The s3 store's inputs. The credentials themselves come from the AWS SDK's default chain (e.g. what
+ * aws-actions/configure-aws-credentials exported); any in the environment are masked in the log.
+ */
+function s3Inputs() {
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+        const value = process.env[name];
+        if (value)
+            core.setSecret(value);
+    }
+    return {
+        bucket: textInput('s3-bucket'),
+        prefix: textInput('s3-prefix'),
+        endpoint: textInput('s3-endpoint'),
+        region: textInput('s3-region'),
+        forcePathStyle: booleanInput('s3-force-path-style'),
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/actions/publish-release/main.ts
 /** pizlix/stage/actions/publish-release: upload the release files as GitHub Release assets. */

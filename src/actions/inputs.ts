@@ -2,6 +2,7 @@
 import * as core from '@actions/core';
 import path from 'node:path';
 import { InputError } from '../util/errors.js';
+import type { S3StoreInputs } from '../store/s3-layout.js';
 
 export function textInput(name: string, fallback = ''): string {
   return core.getInput(name).trim() || fallback;
@@ -60,4 +61,22 @@ export function listInput(name: string): string[] {
 export function runnerTemp(...parts: string[]): string {
   const base = process.env.RUNNER_TEMP || path.join(process.env.TMPDIR || '/tmp', 'pizlix-stage-runner-temp');
   return path.join(base, ...parts);
+}
+
+/**
+ * The s3 store's inputs. The credentials themselves come from the AWS SDK's default chain (e.g. what
+ * aws-actions/configure-aws-credentials exported); any in the environment are masked in the log.
+ */
+export function s3Inputs(): S3StoreInputs {
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+    const value = process.env[name];
+    if (value) core.setSecret(value);
+  }
+  return {
+    bucket: textInput('s3-bucket'),
+    prefix: textInput('s3-prefix'),
+    endpoint: textInput('s3-endpoint'),
+    region: textInput('s3-region'),
+    forcePathStyle: booleanInput('s3-force-path-style'),
+  };
 }

@@ -5,27 +5,24 @@ import { log } from '../util/log.js';
 import { fetchRelease } from '../release/fetch-release.js';
 import { connectToGitHub, parseRepository } from '../release/github.js';
 import { fetchStoreEntry } from '../store/fetch-entry.js';
-import { openStore } from '../store/index.js';
-import { scopeFromEnvironment } from '../store/trust.js';
 import { textTable } from './table.js';
+import { describeCommandStore, openCommandStore, type StoreCommandOptions } from './store-options.js';
 
-export interface FetchOptions {
+export interface FetchOptions extends StoreCommandOptions {
   repository?: string;
   tag: string;
   files?: string;
   directory: string;
   unpack: boolean;
   key?: string;
-  storePath: string;
 }
 
 /** `fetch`: a release from GitHub Releases (GITHUB_TOKEN for private repositories), or a store entry by key. */
 export async function fetchVerb(options: FetchOptions): Promise<void> {
   if (options.key) {
     if (options.repository) throw new InputError('repository', 'given together with --key', 'either --repository (a release) or --key (a store entry)');
-    const storePath = path.resolve(options.storePath);
-    const store = await openStore({ kind: 'local', path: storePath, scope: scopeFromEnvironment({}) });
-    const fetched = await fetchStoreEntry({ store, where: `at ${storePath}`, stage: '', key: options.key, workDir: path.resolve(options.directory) });
+    const store = await openCommandStore(options);
+    const fetched = await fetchStoreEntry({ store, where: describeCommandStore(options), stage: '', key: options.key, workDir: path.resolve(options.directory) });
     log.info(`${fetched.meta.stage} snapshot ${options.key}, sha256 ${fetched.meta.sha256} verified: ${fetched.file}`);
     return;
   }

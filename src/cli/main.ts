@@ -1,6 +1,6 @@
 /**
  * pizlix-stage: the toolkit's verbs on a workstation, without GitHub — the same library the actions use,
- * with the local store.
+ * with the local store or an S3-compatible bucket.
  */
 import { Command, Option } from 'commander';
 import path from 'node:path';
@@ -14,33 +14,32 @@ import { PIZLIX_MANIFEST } from '../chain/pizlix-manifest.js';
 import { describeExplanation, explain, planStages } from '../plan/plan.js';
 import { STAGE_TABLE_HEADER, logTail, stageTableRow } from '../build/report.js';
 import { runStage, type StageResult } from '../build/run-stage.js';
-import { defaultStorePath, openStore } from '../store/index.js';
-import { scopeFromEnvironment } from '../store/trust.js';
 import type { SnapshotStore } from '../store/types.js';
 import { textTable } from './table.js';
 import { bootTest, type BootOptions } from './boot-test-verb.js';
 import { fetchVerb, type FetchOptions } from './fetch-verb.js';
+import { openCommandStore, withStoreOptions, type StoreCommandOptions } from './store-options.js';
 import { makeImage, type ImageOptions } from './image-verb.js';
 
-interface CommonOptions {
+interface CommonOptions extends StoreCommandOptions {
   pizlixDir: string;
   manifest?: string;
-  storePath: string;
   storeMaxSize?: string;
   keyExtra?: string;
 }
 
 function withCommonOptions(command: Command): Command {
-  return command
-    .option('--pizlix-dir <dir>', 'the pizlix folder of the Fil-C checkout', 'pizlix')
-    .option('--manifest <file>', 'YAML stage manifest instead of the built-in Pizlix one')
-    .option('--store-path <dir>', 'local snapshot store', defaultStorePath())
+  return withStoreOptions(
+    command
+      .option('--pizlix-dir <dir>', 'the pizlix folder of the Fil-C checkout', 'pizlix')
+      .option('--manifest <file>', 'YAML stage manifest instead of the built-in Pizlix one'),
+  )
     .option('--store-max-size <size>', 'evict least-recently-used entries beyond this size, e.g. 300G')
     .option('--key-extra <text>', 'extra key material');
 }
 
-async function localStore(options: CommonOptions): Promise<SnapshotStore> {
-  return openStore({ kind: 'local', path: path.resolve(options.storePath), maxSize: options.storeMaxSize, scope: scopeFromEnvironment({}) });
+async function commandStore(options: CommonOptions): Promise<SnapshotStore> {
+  return openCommandStore(options, options.storeMaxSize);
 }
 
 function manifestOf(options: CommonOptions) {
@@ -55,7 +54,7 @@ interface BuildOptions extends CommonOptions {
 }
 
 async function buildStages(stages: string[], options: BuildOptions): Promise<StageResult[]> {
-  const store = await localStore(options);
+  const store = await commandStore(options);
   const results: StageResult[] = [];
   for (const stage of stages) {
     try {
@@ -135,7 +134,7 @@ export function cli(): Command {
   withCommonOptions(program.command('plan').description("every stage's key, whether the store has it, and what changed"))
     .addOption(new Option('--json', 'print the plan as JSON'))
     .action(async (options: CommonOptions & { json?: boolean }) => {
-      const plan = await planStages(manifestOf(options), await localStore(options), { pizlixDir: path.resolve(options.pizlixDir), keyExtra: options.keyExtra });
+      const plan = await planStages(manifestOf(options), await commandStore(options), { pizlixDir: path.resolve(options.pizlixDir), keyExtra: options.keyExtra });
       if (options.json) {
         process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
         return;
@@ -152,7 +151,7 @@ export function cli(): Command {
 
   withCommonOptions(program.command('explain <stage> [from] [to]').description('which inputs differ between two keys of a stage (default: the newest stored key and the current one)'))
     .action(async (stage: string, from: string | undefined, to: string | undefined, options: CommonOptions) => {
-      const store = await localStore(options);
+      const store = await commandStore(options);
       const manifest = manifestOf(options);
       chainTo(manifest, stage);
       const stored = await store.list(stage);
@@ -183,7 +182,7 @@ export function cli(): Command {
       if (report.result !== 'pass') process.exitCode = 1;
     });
 
-  addBootOptions(addImageOptions(addBuildOptions(program.command('pipeline').description('every stage through the local store, then the disk image, then the boot test'))))
+  addBootOptions(addImageOptions(addBuildOptions(program.command('pipeline').description('every stage through the store, then the disk image, then the boot test'))))
     .option('--output-dir <dir>', 'image/ and boot-test/ go here', 'pizlix-out')
     .option('--no-image', 'stop after the stages')
     .option('--no-boot', 'stop after the image')
@@ -200,19 +199,18 @@ export function cli(): Command {
       if (report.result !== 'pass') process.exitCode = 1;
     });
 
-  program
+  const fetchCommand = program
     .command('fetch')
-    .description('download a Pizlix release from GitHub Releases (or a snapshot from the local store), verified against SHA256SUMS')
+    .description('download a Pizlix release from GitHub Releases (or a snapshot from a store), verified against SHA256SUMS')
     .option('--repository <owner/name>', 'repository whose releases hold Pizlix')
     .option('--tag <tag>', "'latest' or a release tag", 'latest')
     .option('--files <globs>', 'comma-separated asset names or globs; SHA256SUMS always comes along', 'disk.img.zst')
     .option('--directory <dir>', 'where the files go', 'pizlix-release')
     .option('--no-unpack', 'keep disk.img.zst compressed')
-    .option('--key <key>', 'instead of a release: the store key of a snapshot (with --store-path)')
-    .option('--store-path <dir>', 'local snapshot store, for --key', defaultStorePath())
-    .action(async (options: FetchOptions) => {
-      await fetchVerb(options);
-    });
+    .option('--key <key>', 'instead of a release: the store key of a snapshot (from --store, --store-path or --s3-*)');
+  withStoreOptions(fetchCommand).action(async (options: FetchOptions) => {
+    await fetchVerb(options);
+  });
 
   program
     .command('manifest')

@@ -30,7 +30,7 @@
  * metadata that says an untrusted build published it (mayUse). Which credential may write `trusted/`
  * is the bucket's policy (README): that is where the separation is enforced.
  */
-import { rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   DeleteObjectCommand,
@@ -127,6 +127,7 @@ export class S3Store implements SnapshotStore {
       const found = await this.findEntry(key);
       if (!found) return undefined;
       const { meta } = found.entry;
+      await mkdir(workDir, { recursive: true });
       const file = path.join(workDir, `${key}.snapshot`);
       const progress = new ByteProgress(`s3: download ${key}`, meta.size);
       let measured;

@@ -9,7 +9,7 @@
  * objects in place, and enforces no bucket policy (so trust tests show what the store itself refuses).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { open, utimes } from 'node:fs/promises';
+import { mkdir, open, readFile, utimes } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -21,8 +21,10 @@ import type { S3StoreInputs } from '../../src/store/s3-layout.js';
 const S3RVER_BIN = path.join(REPO_ROOT, 'node_modules', 's3rver', 'bin', 's3rver.js');
 
 export interface S3Server {
-  /** The proxy clients use (faults, byte counts). */
+  /** The proxy clients use (faults, byte counts). It runs in the test's process: a client run by spawnSync must use directEndpoint. */
   endpoint: string;
+  /** s3rver itself, past the proxy. */
+  directEndpoint: string;
   bucket: string;
   faults: Faults;
   /** Credentials and region for the SDK's default chain, as a runner's environment would carry them. */
@@ -45,10 +47,16 @@ export interface S3Server {
 }
 
 export async function startS3Server(dataDir: string, bucket = 'pizlix-test'): Promise<S3Server> {
+  // Its output goes to a file, not a pipe: a test that blocks its own process (spawnSync) must not
+  // block the server on a full pipe.
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  const logFile = `${dataDir}.log`;
+  const log = await open(logFile, 'w');
   const child = spawn(process.execPath, [S3RVER_BIN, '-d', dataDir, '-a', '127.0.0.1', '-p', '0', '--silent', '--configure-bucket', bucket], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', log.fd, log.fd],
   });
-  const port = await listeningPort(child);
+  await log.close();
+  const port = await listeningPort(child, logFile);
   const faults = new Faults();
   let proxy: FaultProxy;
   try {
@@ -63,6 +71,7 @@ export async function startS3Server(dataDir: string, bucket = 'pizlix-test'): Pr
   const env = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
   return {
     endpoint,
+    directEndpoint: `http://127.0.0.1:${port}`,
     bucket,
     faults,
     env,
@@ -102,25 +111,18 @@ export async function startS3Server(dataDir: string, bucket = 'pizlix-test'): Pr
   };
 }
 
-function listeningPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`s3rver did not start:\n${output}`)), 30_000);
-    const read = (data: Buffer) => {
-      output += data.toString();
-      const m = /S3rver listening on [\d.]+:(\d+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout!.on('data', read);
-    child.stderr!.on('data', read);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`s3rver exited with ${code}:\n${output}`));
-    });
-  });
+async function listeningPort(child: ChildProcess, logFile: string): Promise<number> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const output = await readFile(logFile, 'utf8');
+    const m = /S3rver listening on [\d.]+:(\d+)/.exec(output);
+    if (m) return Number(m[1]);
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`s3rver did not start (${child.exitCode !== null ? `exit ${child.exitCode}` : 'no answer in 30 s'}):\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** The S3 API operation of a path-style request, for faults aimed at one. */

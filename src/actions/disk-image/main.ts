@@ -8,7 +8,7 @@ import { useActionsLogging } from '../../util/log.js';
 import { fetchStageSnapshot } from '../../store/stored-snapshot.js';
 import { openStore } from '../../store/index.js';
 import { scopeFromEnvironment } from '../../store/trust.js';
-import { booleanInput, listInput, pathInput, runnerTemp, textInput } from '../inputs.js';
+import { booleanInput, listInput, pathInput, runnerTemp, s3Inputs, textInput } from '../inputs.js';
 
 /** The pizlix-dir input; its default (the checkout's pizlix/ folder) only counts when it exists. */
 function pizlixDirInput(): string | undefined {
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     if (!snapshot && !stage) throw new InputError('snapshot', 'is required', 'the path of a stage snapshot (.tar, .tar.gz, .tar.zst), or stage');
     if (stage) {
       const scope = scopeFromEnvironment(process.env, listInput('trusted-refs'));
-      const store = await openStore({ kind: textInput('store', 'auto'), path: textInput('store-path'), scope });
+      const store = await openStore({ kind: textInput('store', 'auto'), path: textInput('store-path'), s3: s3Inputs(), scope });
       const fetched = await fetchStageSnapshot({
         stage,
         pizlixDir: pathInput('pizlix-dir', 'pizlix'),

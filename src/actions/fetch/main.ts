@@ -10,7 +10,7 @@ import { openStore } from '../../store/index.js';
 import type { ArtifactSource } from '../../store/artifact.js';
 import { scopeFromEnvironment } from '../../store/trust.js';
 import { InputError } from '../../util/errors.js';
-import { booleanInput, choiceInput, listInput, numberInput, pathInput, requiredInput, runnerTemp, textInput } from '../inputs.js';
+import { booleanInput, choiceInput, listInput, numberInput, pathInput, requiredInput, runnerTemp, s3Inputs, textInput } from '../inputs.js';
 
 async function main(): Promise<void> {
   useActionsLogging();
@@ -65,8 +65,9 @@ async function fetchFromStore(): Promise<void> {
   const source = kind === 'artifact' ? artifactSource(token) : undefined;
   const storePath = pathInput('store-path');
   if (kind === 'local' && !storePath) requiredInput('store-path', 'the directory of the store');
-  const store = await openStore({ kind, path: storePath, scope: scopeFromEnvironment(process.env, listInput('trusted-refs')), artifactSource: source });
-  const where = store.kind === 'local' ? `at ${storePath}` : source ? `of run ${source.workflowRunId}` : 'of this run';
+  const s3 = s3Inputs();
+  const store = await openStore({ kind, path: storePath, s3, scope: scopeFromEnvironment(process.env, listInput('trusted-refs')), artifactSource: source });
+  const where = store.kind === 'local' ? `at ${storePath}` : store.kind === 's3' ? `in bucket ${s3.bucket}` : source ? `of run ${source.workflowRunId}` : 'of this run';
   const key = requiredInput('key', "the snapshot's store key (the stage action's key output)");
   const fetched = await fetchStoreEntry({ store, where, stage: textInput('stage'), key, workDir: runnerTemp('pizlix-fetch') });
   core.setOutput('snapshot', fetched.file);

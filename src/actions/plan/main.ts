@@ -8,13 +8,13 @@ import { loadManifest } from '../../chain/manifest.js';
 import { describeExplanation, planStages } from '../../plan/plan.js';
 import { openStore } from '../../store/index.js';
 import { scopeFromEnvironment } from '../../store/trust.js';
-import { listInput, pathInput, textInput } from '../inputs.js';
+import { listInput, pathInput, s3Inputs, textInput } from '../inputs.js';
 
 async function main(): Promise<void> {
   useActionsLogging();
   try {
     const manifest = loadManifest(pathInput('manifest') || undefined);
-    const store = await openStore({ kind: textInput('store', 'auto'), path: textInput('store-path'), scope: scopeFromEnvironment(process.env, listInput('trusted-refs')) });
+    const store = await openStore({ kind: textInput('store', 'auto'), path: textInput('store-path'), s3: s3Inputs(), scope: scopeFromEnvironment(process.env, listInput('trusted-refs')) });
     const plan = await planStages(manifest, store, { pizlixDir: pathInput('pizlix-dir', 'pizlix'), keyExtra: textInput('key-extra') || undefined });
     const toBuild = plan.filter((p) => !p.inStore);
     const known = toBuild.filter((p) => p.estimatedSeconds !== undefined);

@@ -6,7 +6,7 @@ import { runStage } from '../../build/run-stage.js';
 import { STAGE_TABLE_HEADER, logTail, stageTableRow } from '../../build/report.js';
 import { openStore } from '../../store/index.js';
 import { scopeFromEnvironment } from '../../store/trust.js';
-import { booleanInput, listInput, numberInput, pathInput, requiredInput, runnerTemp, textInput } from '../inputs.js';
+import { booleanInput, listInput, numberInput, pathInput, requiredInput, runnerTemp, s3Inputs, textInput } from '../inputs.js';
 
 async function main(): Promise<void> {
   useActionsLogging();
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   try {
     requiredInput('stage', 'a stage name such as prelc or postlc3');
     const scope = scopeFromEnvironment(process.env, listInput('trusted-refs'));
-    const store = await openStore({ kind: textInput('store', 'auto'), path: textInput('store-path'), maxSize: textInput('store-max-size'), cacheBudget: textInput('cache-budget'), scope });
+    const store = await openStore({ kind: textInput('store', 'auto'), path: textInput('store-path'), maxSize: textInput('store-max-size'), cacheBudget: textInput('cache-budget'), s3: s3Inputs(), scope });
     const result = await runStage({
       stage,
       pizlixDir: pathInput('pizlix-dir', 'pizlix'),
