@@ -8,6 +8,7 @@
  *
  *   npm run bench -- store                          # 2 GiB
  *   PIZLIX_BENCH_STORE_SIZE=512M npm run bench -- store
+ *   PIZLIX_BENCH_STORE_BACKENDS=local,s3 npm run bench -- store
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -72,7 +73,9 @@ export async function benchStore(): Promise<void> {
     console.log('backend         save MiB/s  ×loopback  restore MiB/s  ×loopback  peak RSS');
     const env = { ...process.env, ...service.env, ...s3.env, GITHUB_WORKSPACE: path.join(root, 'workspace'), RUNNER_TEMP: path.join(root, 'runner-temp') };
     const results: Record<string, object> = {};
-    for (const backend of ['local', 'actions-cache', 'artifact', 's3'] as const) {
+    const all = ['local', 'actions-cache', 'artifact', 's3'] as const;
+    const chosen = (process.env.PIZLIX_BENCH_STORE_BACKENDS ?? all.join(',')).split(',');
+    for (const backend of all.filter((b) => chosen.includes(b))) {
       const workDir = path.join(root, `fetched-${backend}`);
       await mkdir(workDir, { recursive: true });
       const stagingDir = path.join(root, `store-${backend}`);

@@ -20,7 +20,7 @@ const MAX_SOCKETS = 16;
 const SOCKET_IDLE_MS = Number(process.env.PIZLIX_STAGE_S3_IDLE_MS ?? 300_000);
 
 export function createS3Client(location: S3Location): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     region: location.region,
     endpoint: location.endpoint,
     forcePathStyle: location.forcePathStyle,
@@ -39,6 +39,19 @@ export function createS3Client(location: S3Location): S3Client {
       httpsAgent: new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS }),
     },
   });
+  // Upload parts go unsigned (UNSIGNED-PAYLOAD, as the SDKs send streams over TLS): signing would hash
+  // every snapshot byte a second time on the runner. What guards the bytes is the sha256 the signed
+  // commit record carries, checked on every fetch; over plain http nothing else would (responses are
+  // never signed).
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (context.commandName === 'UploadPartCommand' && request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      return next(args);
+    },
+    { step: 'build', name: 'pizlixUnsignedUploadParts' },
+  );
+  return client;
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -3,9 +3,9 @@
  *
  * - upload: @aws-sdk/lib-storage's multipart Upload (parts in parallel, at most `queue` parts in
  *   memory), fed by one read of the file that also measures its size and sha256 on the way;
- * - download: ranged GETs, a few in flight, each part written at its offset. The sha256 is computed in
- *   file order as parts complete, so no second read is needed; a part waits to start while the part
- *   that is `window` parts before it is still unhashed, which bounds memory to `window` parts.
+ * - download: ranged GETs, a few in flight, each part written at its offset as it arrives. The sha256 is
+ *   computed in file order as parts complete, so no second read is needed; a part waits to start while
+ *   the part `window` parts before it is still unhashed, which bounds memory to `window` parts.
  *   lib-storage has no download side; this is the small piece no well-kept library offers.
  *
  * Each part of a download is retried on its own (a dropped connection mid-part costs that part only);
@@ -13,8 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { AbortMultipartUploadCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -113,9 +112,8 @@ export async function downloadFile(
       await hasher.waitForRoom(index, window);
       const start = index * partBytes;
       const end = Math.min(size, start + partBytes) - 1;
-      const data = await withRetries(`s3: GET ${source.key} bytes ${start}-${end}`, partRetry, () => getRange(client, source, start, end, progress), { isRetryable });
-      await handle.write(data, 0, data.length, start);
-      hasher.add(index, data);
+      const chunks = await withRetries(`s3: GET ${source.key} bytes ${start}-${end}`, partRetry, () => getRange(client, source, start, end, handle, progress), { isRetryable });
+      hasher.add(index, chunks);
     }
   };
   try {
@@ -138,44 +136,42 @@ export async function downloadFile(
   return { size: hasher.bytes, sha256: hasher.digest() };
 }
 
-/** One ranged GET, its body collected; a short body (a connection dropped mid-part) is an error worth another attempt. */
-async function getRange(client: S3Client, source: ObjectRef, start: number, end: number, progress: ByteProgress): Promise<Buffer> {
+/** One ranged GET, its body written at its offset as it arrives; a short body (a connection dropped mid-part) is an error worth another attempt. */
+async function getRange(client: S3Client, source: ObjectRef, start: number, end: number, handle: FileHandle, progress: ByteProgress): Promise<Buffer[]> {
   const response = await client.send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key, Range: `bytes=${start}-${end}` }));
   const chunks: Buffer[] = [];
   let length = 0;
-  let counted = 0;
   try {
-    for await (const chunk of response.Body as Readable) {
-      chunks.push(chunk as Buffer);
-      length += (chunk as Buffer).length;
-      progress.add((chunk as Buffer).length);
-      counted += (chunk as Buffer).length;
+    for await (const chunk of response.Body as AsyncIterable<Buffer>) {
+      await handle.write(chunk, 0, chunk.length, start + length);
+      chunks.push(chunk);
+      length += chunk.length;
+      progress.add(chunk.length);
     }
+    if (length !== end - start + 1) throw new Error(`part ${start}-${end} of ${source.key} came back with ${length} bytes`);
   } catch (err) {
-    progress.add(-counted);
+    progress.add(-length);
     throw err;
   }
-  if (length !== end - start + 1) {
-    progress.add(-counted);
-    throw new Error(`part ${start}-${end} of ${source.key} came back with ${length} bytes`);
-  }
-  return Buffer.concat(chunks, length);
+  return chunks;
 }
 
 /** sha256 over parts that complete out of order, fed in order; parts wait for room so memory stays bounded. */
 class InOrderHasher {
   private readonly hash = createHash('sha256');
-  private readonly pending = new Map<number, Buffer>();
+  private readonly pending = new Map<number, Buffer[]>();
   private nextToHash = 0;
   private waiters: Array<() => void> = [];
   private aborted = false;
   bytes = 0;
 
-  add(index: number, data: Buffer): void {
-    this.pending.set(index, data);
+  add(index: number, chunks: Buffer[]): void {
+    this.pending.set(index, chunks);
     for (let part = this.pending.get(this.nextToHash); part; part = this.pending.get(this.nextToHash)) {
-      this.hash.update(part);
-      this.bytes += part.length;
+      for (const chunk of part) {
+        this.hash.update(chunk);
+        this.bytes += chunk.length;
+      }
       this.pending.delete(this.nextToHash++);
     }
     this.wake();
