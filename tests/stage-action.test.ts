@@ -226,7 +226,7 @@ describe('stage action, runner-style', () => {
       [{ stage: 'nope' }, /input 'stage': 'nope' is not a stage .*expected one of: s1, s2, s3/],
       [{ stage: 's1', lfs: '/' }, /input 'lfs': '\/' is a system directory/],
       [{ stage: 's1', lfs: 'relative/dir' }, /input 'lfs': 'relative\/dir' is not an absolute path/],
-      [{ stage: 's1', store: 'nfs' }, /input 'store': unknown store 'nfs'.*local, s3, actions-cache, artifact, auto/],
+      [{ stage: 's1', store: 'nfs' }, /input 'store': 'nfs' is not supported; expected one of: local, s3, actions-cache, artifact, auto/],
       [{ stage: 's1', store: 's3' }, /input 's3-bucket': is required for store s3/],
       [{ stage: 's1', store: 'auto', 's3-bucket': 'Bad_Bucket' }, /input 's3-bucket': 'Bad_Bucket' is not a bucket name/],
       [{ stage: 's1', store: 's3', 's3-bucket': 'snapshots', 's3-endpoint': 'minio:9000' }, /input 's3-endpoint': 'minio:9000' is not an http\(s\) URL/],

@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import * as core from '@actions/core';
 import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { errorMessage } from '../util/errors.js';
 import { PermanentError, withRetries, type RetryPolicy } from '../util/retry.js';
@@ -20,6 +21,7 @@ const MAX_SOCKETS = 16;
 const SOCKET_IDLE_MS = Number(process.env.PIZLIX_STAGE_S3_IDLE_MS ?? 300_000);
 
 export function createS3Client(location: S3Location): S3Client {
+  maskCredentialsInTheLog();
   const client = new S3Client({
     region: location.region,
     endpoint: location.endpoint,
@@ -52,6 +54,15 @@ export function createS3Client(location: S3Location): S3Client {
     { step: 'build', name: 'pizlixUnsignedUploadParts' },
   );
   return client;
+}
+
+/** In a job, credentials found in the environment are masked in the log (configure-aws-credentials masks its own). */
+function maskCredentialsInTheLog(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.GITHUB_ACTIONS !== 'true') return;
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+    const value = env[name];
+    if (value) core.setSecret(value);
+  }
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -45,30 +45,53 @@ const NAME_SEGMENT = /^[A-Za-z0-9._-]{1,200}$/;
 
 /** Validates what a build said; every error names the input. The region defaults to the AWS environment's, else us-east-1. */
 export function resolveS3Location(inputs: S3StoreInputs, env: NodeJS.ProcessEnv = process.env): S3Location {
-  const bucket = inputs.bucket?.trim() ?? '';
+  const bucket = checkBucket(inputs.bucket?.trim() ?? '', 's3-bucket');
   if (!bucket) throw new InputError('s3-bucket', 'is required for store s3', 'the name of the bucket that holds the snapshots');
-  if (!BUCKET_NAME.test(bucket) || bucket.includes('..')) {
-    throw new InputError('s3-bucket', `'${bucket}' is not a bucket name`, '3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit');
+  const region = checkRegion(inputs.region?.trim() || env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULT_S3_REGION, 's3-region');
+  return {
+    bucket,
+    prefix: checkPrefix(inputs.prefix?.trim() || DEFAULT_S3_PREFIX, 's3-prefix'),
+    endpoint: checkEndpoint(inputs.endpoint?.trim() ?? '', 's3-endpoint') || undefined,
+    region,
+    forcePathStyle: inputs.forcePathStyle ?? false,
+  };
+}
+
+/** A bucket name S3 and the compatible servers accept, or '' (none given). The checks below are shared with the option schema. */
+export function checkBucket(bucket: string, input: string): string {
+  if (bucket && (!BUCKET_NAME.test(bucket) || bucket.includes('..'))) {
+    throw new InputError(input, `'${bucket}' is not a bucket name`, '3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit');
   }
-  const prefix = (inputs.prefix?.trim() || DEFAULT_S3_PREFIX).replace(/^\/+|\/+$/g, '');
+  return bucket;
+}
+
+/** The prefix without leading or trailing slashes. */
+export function checkPrefix(raw: string, input: string): string {
+  const prefix = raw.replace(/^\/+|\/+$/g, '');
   if (!prefix || !prefix.split('/').every((segment) => PREFIX_SEGMENT.test(segment))) {
-    throw new InputError('s3-prefix', `'${inputs.prefix}' is not an object prefix`, `segments of letters, digits, '.', '_' and '-' separated by '/', e.g. ${DEFAULT_S3_PREFIX} or ci/pizlix`);
+    throw new InputError(input, `'${raw}' is not an object prefix`, `segments of letters, digits, '.', '_' and '-' separated by '/', e.g. ${DEFAULT_S3_PREFIX} or ci/pizlix`);
   }
-  const endpoint = inputs.endpoint?.trim() || undefined;
-  if (endpoint) {
-    let url: URL | undefined;
-    try {
-      url = new URL(endpoint);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
-      throw new InputError('s3-endpoint', `'${endpoint}' is not an http(s) URL`, 'the S3 API address of the server, e.g. https://minio.example.com:9000 or https://<account>.r2.cloudflarestorage.com');
-    }
+  return prefix;
+}
+
+/** An http(s) URL of an S3 API, or '' (AWS). */
+export function checkEndpoint(endpoint: string, input: string): string {
+  if (!endpoint) return '';
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
   }
-  const region = inputs.region?.trim() || env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULT_S3_REGION;
-  if (!REGION.test(region)) throw new InputError('s3-region', `'${region}' is not a region name`, 'a region such as us-east-1, eu-central-1 or auto');
-  return { bucket, prefix, endpoint, region, forcePathStyle: inputs.forcePathStyle ?? false };
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    throw new InputError(input, `'${endpoint}' is not an http(s) URL`, 'the S3 API address of the server, e.g. https://minio.example.com:9000 or https://<account>.r2.cloudflarestorage.com');
+  }
+  return endpoint;
+}
+
+export function checkRegion(region: string, input: string): string {
+  if (region && !REGION.test(region)) throw new InputError(input, `'${region}' is not a region name`, 'a region such as us-east-1, eu-central-1 or auto');
+  return region;
 }
 
 /** Refuses a key or stage name that cannot be one segment of an object name (before any request). */
