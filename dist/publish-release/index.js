@@ -39717,6 +39717,136 @@ async function putAsset(github, repository, release, previous, file, hash) {
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: ./src/store/s3-layout.ts
+/**
+ * Where the s3 store keeps things: the bucket and prefix it was given (validated), and the object names
+ * of an entry inside a trust scope. Every name is built and parsed here, so the layout the README
+ * documents (and the bucket policies rely on) has one definition.
+ *
+ *   <prefix>/<scope>/meta/<key>.json              the commit record (the metadata codec's JSON)
+ *   <prefix>/<scope>/snapshots/<key>/<upload id>  the snapshot bytes, one object per publish
+ *   <prefix>/<scope>/index/<stage>/<key>          empty marker: list(stage) finds keys here; its
+ *                                                 LastModified is the entry's last use (eviction)
+ *
+ * <scope> is `trusted` or `untrusted/<ref slug>` (trust.ts, with '/' as separator).
+ */
+
+
+const DEFAULT_S3_PREFIX = 'pizlix-stage';
+const DEFAULT_S3_REGION = 'us-east-1';
+const SCOPE_SEPARATOR = '/';
+/** Bucket names S3 and the compatible servers accept (the DNS-safe rules). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const PREFIX_SEGMENT = /^[A-Za-z0-9._-]+$/;
+const REGION = /^[a-z0-9-]+$/;
+/** Keys and stage names become one segment of an object name. */
+const NAME_SEGMENT = /^[A-Za-z0-9._-]{1,200}$/;
+/** Validates what a build said; every error names the input. The region defaults to the AWS environment's, else us-east-1. */
+function resolveS3Location(inputs, env = process.env) {
+    const bucket = checkBucket(inputs.bucket?.trim() ?? '', 's3-bucket');
+    if (!bucket)
+        throw new InputError('s3-bucket', 'is required for store s3', 'the name of the bucket that holds the snapshots');
+    const region = checkRegion(inputs.region?.trim() || env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULT_S3_REGION, 's3-region');
+    return {
+        bucket,
+        prefix: checkPrefix(inputs.prefix?.trim() || DEFAULT_S3_PREFIX, 's3-prefix'),
+        endpoint: checkEndpoint(inputs.endpoint?.trim() ?? '', 's3-endpoint') || undefined,
+        region,
+        forcePathStyle: inputs.forcePathStyle ?? false,
+    };
+}
+/** A bucket name S3 and the compatible servers accept, or '' (none given). The checks below are shared with the option schema. */
+function checkBucket(bucket, input) {
+    if (bucket && (!BUCKET_NAME.test(bucket) || bucket.includes('..'))) {
+        throw new errors_InputError(input, `'${bucket}' is not a bucket name`, '3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit');
+    }
+    return bucket;
+}
+/** The prefix without leading or trailing slashes. */
+function checkPrefix(raw, input) {
+    const prefix = raw.replace(/^\/+|\/+$/g, '');
+    if (!prefix || !prefix.split('/').every((segment) => PREFIX_SEGMENT.test(segment))) {
+        throw new errors_InputError(input, `'${raw}' is not an object prefix`, `segments of letters, digits, '.', '_' and '-' separated by '/', e.g. ${DEFAULT_S3_PREFIX} or ci/pizlix`);
+    }
+    return prefix;
+}
+/** An http(s) URL of an S3 API, or '' (AWS). */
+function checkEndpoint(endpoint, input) {
+    if (!endpoint)
+        return '';
+    let url;
+    try {
+        url = new URL(endpoint);
+    }
+    catch {
+        url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+        throw new errors_InputError(input, `'${endpoint}' is not an http(s) URL`, 'the S3 API address of the server, e.g. https://minio.example.com:9000 or https://<account>.r2.cloudflarestorage.com');
+    }
+    return endpoint;
+}
+function checkRegion(region, input) {
+    if (region && !REGION.test(region))
+        throw new errors_InputError(input, `'${region}' is not a region name`, 'a region such as us-east-1, eu-central-1 or auto');
+    return region;
+}
+/** Refuses a key or stage name that cannot be one segment of an object name (before any request). */
+function checkNameSegment(what, value) {
+    if (!NAME_SEGMENT.test(value)) {
+        throw new InputError(what, `'${value}' cannot name an object of the s3 store`, "1 to 200 letters, digits, '.', '_' and '-'");
+    }
+}
+/** The object names of one trust scope (`trusted` or `untrusted/<ref slug>`) under the prefix. */
+class ScopeLayout {
+    scope;
+    root;
+    constructor(prefix, scope) {
+        this.scope = scope;
+        this.root = `${prefix}/${scope}`;
+    }
+    meta(key) {
+        return `${this.root}/meta/${key}.json`;
+    }
+    snapshot(key, uploadId) {
+        return `${this.root}/snapshots/${key}/${uploadId}`;
+    }
+    snapshotsOf(key) {
+        return `${this.root}/snapshots/${key}/`;
+    }
+    indexMarker(stage, key) {
+        return `${this.root}/index/${stage}/${key}`;
+    }
+    indexOf(stage) {
+        return `${this.root}/index/${stage}/`;
+    }
+    get metas() {
+        return `${this.root}/meta/`;
+    }
+}
+/** A fresh name for the object of one publish: sortable by time, unique across concurrent publishers. */
+function newUploadId(now = new Date()) {
+    return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(6).toString('hex')}`;
+}
+function parseObjectName(prefix, name) {
+    if (!name.startsWith(`${prefix}/`))
+        return undefined;
+    const segments = name.slice(prefix.length + 1).split('/');
+    const scopeLength = segments[0] === 'trusted' ? 1 : segments[0] === 'untrusted' ? 2 : 0;
+    if (scopeLength === 0)
+        return undefined;
+    const scope = segments.slice(0, scopeLength).join('/');
+    const parts = segments.slice(scopeLength);
+    const [kind, a, b] = parts;
+    if (kind === 'meta' && parts.length === 2 && a.endsWith('.json'))
+        return { kind: 'meta', scope, key: a.slice(0, -'.json'.length) };
+    if (kind === 'snapshots' && parts.length === 3)
+        return { kind: 'snapshot', scope, key: a, uploadId: b };
+    if (kind === 'index' && parts.length === 3)
+        return { kind: 'index', scope, stage: a, key: b };
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/store/types.ts
 /**
  * The snapshot store: where stage snapshots live between jobs. Every backend (a local or shared
@@ -39724,7 +39854,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
  * publish — and keeps the same metadata with each snapshot.
  */
 /** The store kinds a build may ask for; `auto` picks one from what is configured. */
-const STORE_KINDS = ['local', 'actions-cache', 'artifact', 'auto'];
+const STORE_KINDS = ['local', 's3', 'actions-cache', 'artifact', 'auto'];
 const META_FORMAT = 1;
 
 ;// CONCATENATED MODULE: ./src/store/trust.ts
@@ -39979,6 +40109,7 @@ function refine(option, check) {
 
 
 
+
 /** Scratch directory of a verb: under RUNNER_TEMP in an action, under the system's temporary directory elsewhere. */
 function scratchDir(context, ...parts) {
     const base = context.env.RUNNER_TEMP || external_node_path_default().join(context.env.TMPDIR || external_node_os_default().tmpdir(), context.surface === 'action' ? 'pizlix-stage-runner-temp' : 'pizlix-stage');
@@ -39995,12 +40126,17 @@ const chainOptions = {
     }),
 };
 const storeOptions = {
-    store: choice('Where snapshots live between jobs: local (a directory on the runner or a shared disk), actions-cache, artifact, or auto (local when store-path is set, else actions-cache). Default auto; local on the command line.', STORE_KINDS, {
+    store: choice('Where snapshots live between jobs: local (a directory on the runner or a shared disk), s3 (an S3-compatible bucket, s3-*), actions-cache, artifact, or auto (s3 when s3-bucket is set, else local when store-path is set, else actions-cache). Default auto; local on the command line.', STORE_KINDS, {
         actionDefault: 'auto',
         fallback: (context) => (context.surface === 'cli' ? 'local' : 'auto'),
     }),
     'store-path': pathOption('Directory of the local store. Default $RUNNER_TOOL_CACHE/pizlix-stage/store (~/.cache/pizlix-stage/store outside a runner).', { placeholder: '<dir>' }),
-    'store-max-size': sizeOption('Evict least-recently-used local store entries beyond this size, e.g. 300G.'),
+    's3-bucket': refine(optionalText("Store s3: the bucket that holds the snapshots (with store auto, setting it picks s3). Credentials come from the AWS SDK's default chain, e.g. aws-actions/configure-aws-credentials.", { placeholder: '<name>' }), (bucket, name) => (bucket ? checkBucket(bucket, name) : undefined)),
+    's3-prefix': refine(option_text('Store s3: the object prefix in the bucket; entries go under <prefix>/trusted/ and <prefix>/untrusted/<ref>/.', { default: DEFAULT_S3_PREFIX, placeholder: '<prefix>' }), (prefix, name) => checkPrefix(prefix, name)),
+    's3-endpoint': refine(optionalText('Store s3: the S3 API address of a server other than AWS (MinIO, Ceph RGW, R2, Garage), e.g. https://minio.example.com:9000.', { placeholder: '<url>' }), (endpoint, name) => (endpoint ? checkEndpoint(endpoint, name) : undefined)),
+    's3-region': refine(optionalText('Store s3: the region. Default AWS_REGION or AWS_DEFAULT_REGION, else us-east-1.', { placeholder: '<region>' }), (region, name) => region ? checkRegion(region, name) : undefined),
+    's3-force-path-style': option_boolean('Store s3: address the bucket in the URL path (https://host/bucket/key) instead of the host name; true for most self-hosted servers.'),
+    'store-max-size': sizeOption('Evict least-recently-used entries of the local or s3 store beyond this size, e.g. 300G.'),
     'cache-budget': sizeOption("The repository's Actions cache size limit (store actions-cache), e.g. 10G (github.com's default) or what the repository's settings allow. A snapshot of a fifth of it or more earns a warning in the job summary.", { default: '10G', only: 'action' }),
     'trusted-refs': list('Refs whose builds are trusted (globs, comma or newline separated). Default the default branch and tags.', { only: 'action' }),
 };
@@ -40011,6 +40147,7 @@ function storeRequest(values, env = process.env) {
         path: values.storePath,
         maxBytes: values.storeMaxSize,
         cacheBudgetBytes: values.cacheBudget,
+        s3: { bucket: values.s3Bucket, prefix: values.s3Prefix, endpoint: values.s3Endpoint, region: values.s3Region, forcePathStyle: values.s3ForcePathStyle },
         scope: scopeFromEnvironment(env, values.trustedRefs),
     };
 }
