@@ -1,15 +1,56 @@
-/** What a person wants to read after a stage: one table row, and the log's tail when it failed. */
+/** What a person wants to read after a stage: one table row, the compiler cache's line, and the log's tail when it failed. */
 import { readFile } from 'node:fs/promises';
 import { formatBytes, formatDuration } from '../util/format.js';
 import { shortKey } from '../chain/keys.js';
+import type { CompilerCacheReport } from './compiler-cache.js';
 import type { StageResult } from './run-stage.js';
 
-export const STAGE_TABLE_HEADER = ['Stage', 'Key', 'Result', 'Time', 'Snapshot'];
+export const STAGE_TABLE_HEADER = ['Stage', 'Key', 'Result', 'Time', 'Snapshot', 'Compiler cache'];
 
 export function stageTableRow(result: StageResult): string[] {
   const outcome = result.cacheHit ? (result.snapshot ? 'hit — restored' : 'hit') : result.built ? 'built' : 'miss';
   const time = result.buildSeconds !== undefined ? `${formatDuration(result.seconds)} (script ${formatDuration(result.buildSeconds)})` : formatDuration(result.seconds);
-  return [result.stage, shortKey(result.key), outcome, time, result.snapshotSize !== undefined ? formatBytes(result.snapshotSize) : '—'];
+  return [result.stage, shortKey(result.key), outcome, time, result.snapshotSize !== undefined ? formatBytes(result.snapshotSize) : '—', compilerCacheCell(result.compilerCache)];
+}
+
+/** The table's cell: the hit rate of this build's compiles, or why there is none. */
+function compilerCacheCell(report: CompilerCacheReport | undefined): string {
+  if (!report) return '—';
+  if (report.off) return 'off';
+  if (!report.stats) return '?';
+  const { hits, misses } = report.stats;
+  return hits + misses === 0 ? 'no compiles' : `${hitRate(hits, misses)} of ${hits + misses}`;
+}
+
+function hitRate(hits: number, misses: number): string {
+  return `${((100 * hits) / (hits + misses)).toFixed(1)}% hits`;
+}
+
+/**
+ * One line for the log and the job summary: hits and misses of this build, the cache's size, where it came
+ * from and how long moving it took each way.
+ */
+export function describeCompilerCache(report: CompilerCacheReport): string {
+  const parts = [`ccache ${report.version}`];
+  if (report.off) return `${parts[0]}: off — ${report.off}`;
+  const stats = report.stats;
+  if (stats) {
+    const rate = stats.hits + stats.misses > 0 ? ` (${hitRate(stats.hits, stats.misses)})` : '';
+    parts.push(`${count(stats.hits, 'hit')}, ${count(stats.misses, 'miss', 'misses')}${rate}, ${count(stats.uncacheable, 'uncacheable call')}`);
+    parts.push(`cache ${formatBytes(stats.sizeBytes)} in ${stats.files} files`);
+  }
+  parts.push(
+    report.restored
+      ? `restored ${report.restored.key} (${report.restored.trust}, ${formatBytes(report.restored.size)}) in ${formatDuration(report.restoreSeconds)}`
+      : `started empty (no entry of ${report.cacheStage} to restore; ${formatDuration(report.restoreSeconds)})`,
+  );
+  if (report.saved) parts.push(`saved ${formatBytes(report.saved.size)} as ${report.saved.key} in ${formatDuration(report.saveSeconds ?? 0)}`);
+  else if (report.notSaved) parts.push(`not saved: ${report.notSaved}`);
+  return parts.join(' · ');
+}
+
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 export async function logTail(logFile: string | undefined, lines = 40): Promise<string | undefined> {

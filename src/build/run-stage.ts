@@ -17,6 +17,8 @@ import { validateLfsPath, wipeLfs, readBuildState } from '../rootfs/lfs.js';
 import { unmountBelow } from '../rootfs/mounts.js';
 import { restoreSnapshot } from '../rootfs/restore.js';
 import type { SnapshotStore } from '../store/types.js';
+import type { Ccache } from './ccache.js';
+import { chooseCompilerCache, CompilerCacheSession, type CompilerCacheReport, type CompilerCacheRequest } from './compiler-cache.js';
 import { STAGE_TOOLS, preflight } from './preflight.js';
 import { runScript } from './script-runner.js';
 
@@ -34,6 +36,8 @@ export interface StageRequest {
   lookupOnly?: boolean;
   /** Extra directories that must not lie inside $LFS (the workspace, say). */
   protect?: Array<{ what: string; path: string }>;
+  /** The compiler cache of the script's host-side builds (none when absent). */
+  compilerCache?: CompilerCacheRequest;
 }
 
 export interface StageResult {
@@ -50,6 +54,8 @@ export interface StageResult {
   seconds: number;
   buildSeconds?: number;
   logFile?: string;
+  /** What the compiler cache did, when the stage was built with one. */
+  compilerCache?: CompilerCacheReport;
 }
 
 /** One stage run: what is known once the request is checked and the key computed. */
@@ -110,15 +116,42 @@ async function restoreStored(job: StageJob): Promise<StageResult | undefined> {
   return resultOf(job, { cacheHit: true, snapshot: fetched.file, snapshotSize: fetched.meta.size });
 }
 
-/** A miss: the parent's root filesystem, the entry script, its checks, and the snapshot published. */
+/** A miss: the parent's root filesystem, the entry script (through the compiler cache), its checks, and the snapshot published. */
 async function buildStage(job: StageJob): Promise<StageResult> {
+  const ccache = await chooseCompilerCache(job.request.compilerCache);
   await checkMachine(job);
   await prepareRoot(job);
-  const { buildSeconds, logFile, snapshotPath, zstdCopy } = await runEntryScript(job);
+  const compilerCache = ccache ? await openCompilerCache(job, ccache) : undefined;
+  try {
+    const result = await runAndPublish(job, compilerCache);
+    return { ...result, compilerCache: await compilerCache?.close(result.buildSeconds ?? 0) };
+  } finally {
+    // After a failed build too: what it compiled cost the same hours (close runs once).
+    await compilerCache?.close((Date.now() - job.started) / 1000);
+  }
+}
+
+async function runAndPublish(job: StageJob, compilerCache?: CompilerCacheSession): Promise<StageResult> {
+  const { buildSeconds, logFile, snapshotPath, zstdCopy } = await runEntryScript(job, compilerCache);
   await checkScriptResult(job, snapshotPath, logFile);
   const storeFile = await storableSnapshot(snapshotPath, zstdCopy);
   const entry = await publishSnapshot(job, storeFile, buildSeconds);
   return resultOf(job, { cacheHit: false, built: true, snapshot: storeFile, snapshotSize: entry.meta.size, buildSeconds, logFile });
+}
+
+/** The newest compiler cache this build may read, restored from the store for the script's host-side builds. */
+function openCompilerCache(job: StageJob, ccache: Ccache): Promise<CompilerCacheSession> {
+  const { request, definition, pizlixDir } = job;
+  return group(`Restoring the compiler cache of ${definition.name}`, () =>
+    CompilerCacheSession.open(ccache, {
+      stage: definition.name,
+      keyExtra: request.keyExtra,
+      store: request.store,
+      workDir: request.workDir,
+      checkoutRoot: path.dirname(pizlixDir),
+      maxBytes: request.compilerCache!.maxBytes,
+    }),
+  );
 }
 
 /** Root, the lfs user, tools and disk space, all reported at once before hours of work. */
@@ -155,7 +188,7 @@ async function prepareRoot(job: StageJob): Promise<void> {
 }
 
 /** Runs the entry script as Pizlix runs it, with the gzip shim first on PATH; nothing it mounted outlives it. */
-async function runEntryScript(job: StageJob): Promise<{ buildSeconds: number; logFile: string; snapshotPath: string; zstdCopy: string }> {
+async function runEntryScript(job: StageJob, compilerCache?: CompilerCacheSession): Promise<{ buildSeconds: number; logFile: string; snapshotPath: string; zstdCopy: string }> {
   const { definition, request, lfs, pizlixDir } = job;
   const snapshotPath = path.join(pizlixDir, definition.snapshot);
   const zstdCopy = path.join(request.workDir, `lfs-${definition.name}.tar.zst`);
@@ -169,7 +202,7 @@ async function runEntryScript(job: StageJob): Promise<{ buildSeconds: number; lo
     const { seconds } = await runScript({
       script: path.join(pizlixDir, definition.script),
       cwd: pizlixDir,
-      env: { ...process.env, ...shim.env, LFS: lfs, PATH: `${shim.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` },
+      env: withCompilerCache(compilerCache, { ...process.env, ...shim.env, LFS: lfs, PATH: `${shim.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` }),
       logFile,
       label: `${definition.name} (${definition.script})`,
       timeoutSeconds: request.timeoutMinutes ? request.timeoutMinutes * 60 : undefined,
@@ -183,6 +216,11 @@ async function runEntryScript(job: StageJob): Promise<{ buildSeconds: number; lo
     // Whatever the script left mounted must not outlive it (the post step checks again).
     await unmountBelow(lfs);
   }
+}
+
+/** The script's environment with the compiler cache's settings (its compiler links first on PATH), when there is one. */
+function withCompilerCache(compilerCache: CompilerCacheSession | undefined, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return compilerCache ? compilerCache.environment(env) : env;
 }
 
 /** The script must have finished its stage the way Pizlix's next script checks: the state file, the snapshot. */

@@ -5,7 +5,7 @@ import { formatDuration } from '../util/format.js';
 import { log } from '../util/log.js';
 import { computeKeys, shortKey } from '../chain/keys.js';
 import { chainTo, loadManifest } from '../chain/manifest.js';
-import { STAGE_TABLE_HEADER, logTail, stageTableRow } from '../build/report.js';
+import { STAGE_TABLE_HEADER, describeCompilerCache, logTail, stageTableRow } from '../build/report.js';
 import { runStage, type StageResult } from '../build/run-stage.js';
 import { storeRequest } from '../options/common.js';
 import type { Values } from '../options/option.js';
@@ -40,6 +40,7 @@ export async function buildStages(stages: string[], options: StageValues): Promi
           workDir: path.join(options.workDir, stage),
           timeoutMinutes: options.timeoutMinutes,
           lookupOnly: options.lookupOnly,
+          compilerCache: { kind: options.compilerCache, maxBytes: options.compilerCacheSize! },
         }),
       );
     } catch (err) {
@@ -56,6 +57,7 @@ export async function buildStages(stages: string[], options: StageValues): Promi
 function printResults(results: StageResult[]): void {
   if (results.length === 0) return;
   log.info(`\n${textTable([STAGE_TABLE_HEADER, ...results.map(stageTableRow)])}`);
+  for (const result of results) if (result.compilerCache) log.info(`${result.stage} compiler cache: ${describeCompilerCache(result.compilerCache)}`);
 }
 
 export async function planVerb(options: PlanValues): Promise<void> {

@@ -3,7 +3,7 @@ import * as core from '@actions/core';
 import { StageScriptError, errorMessage } from '../../util/errors.js';
 import { useActionsLogging } from '../../util/log.js';
 import { runStage } from '../../build/run-stage.js';
-import { STAGE_TABLE_HEADER, logTail, stageTableRow } from '../../build/report.js';
+import { STAGE_TABLE_HEADER, describeCompilerCache, logTail, stageTableRow } from '../../build/report.js';
 import { openStore } from '../../store/index.js';
 import { actionContext, readActionOptions } from '../../options/surfaces.js';
 import { scratchDir, storeRequest } from '../../options/common.js';
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
       workDir: scratchDir(actionContext(), 'pizlix-stage', options.stage),
       timeoutMinutes: options.timeoutMinutes,
       lookupOnly: options.lookupOnly,
+      compilerCache: { kind: options.compilerCache, maxBytes: options.compilerCacheSize! },
       protect: process.env.GITHUB_WORKSPACE ? [{ what: 'workspace', path: process.env.GITHUB_WORKSPACE }] : [],
     });
     core.setOutput('key', result.key);
@@ -35,12 +36,14 @@ async function main(): Promise<void> {
     core.setOutput('snapshot', result.snapshot ?? '');
     core.setOutput('duration', result.seconds.toFixed(1));
     core.setOutput('log', result.logFile ?? '');
-    // The store has logged its notices as warnings already; the summary repeats them for the reader.
-    const notices = [...(store.notices ?? [])];
+    core.setOutput('compiler-cache', result.compilerCache ? JSON.stringify(result.compilerCache) : '');
     core.summary
       .addHeading(`Pizlix stage ${stage}`, 3)
       .addTable([STAGE_TABLE_HEADER.map((h) => ({ data: h, header: true })), stageTableRow(result)])
       .addRaw(`Store: ${store.kind} · full key \`${result.key}\`${result.logFile ? ` · log kept at \`${result.logFile}\`` : ''}`, true);
+    if (result.compilerCache) core.summary.addRaw(`Compiler cache: ${describeCompilerCache(result.compilerCache)}`, true);
+    // The store and the compiler cache have logged their notices as warnings already; the summary repeats them for the reader.
+    const notices = [...(store.notices ?? []), ...(result.compilerCache?.warnings ?? [])];
     if (notices.length > 0) core.summary.addList(notices.map((n) => `⚠️ ${n}`));
     await core.summary
       .write()

@@ -1,0 +1,90 @@
+/**
+ * A generated CMake + Ninja C++ project for the compiler-cache fixture: `units` tiny translation units in
+ * groups that share a header, and a main.cpp that prints the sum of what they return, so the program's
+ * output proves the build used every edit (a stale cached object would print the old sum).
+ *
+ *   project/CMakeLists.txt          the build; `opt` is a compile option of every unit
+ *   project/include/group_<g>.h     one inline function per group, included by that group's units only
+ *   project/units/unit_<n>.cpp      returns n * factor(n) + group value
+ *   project/main.cpp                declares every unit's function and prints the sum (includes no group header)
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface ProjectModel {
+  units: number;
+  /** Units per group (the dependents of one header). */
+  groupSize: number;
+  /** Multiplier of unit n (default 3); an edit of one unit changes one entry. */
+  factors: Record<number, number>;
+  /** Value of group g's header (default g); an edit of one header changes one entry. */
+  groupValues: Record<number, number>;
+  /** A compile option of every unit, e.g. -O1. */
+  opt: string;
+}
+
+export function projectModel(units = 200, groupSize = 20): ProjectModel {
+  return { units, groupSize, factors: {}, groupValues: {}, opt: '-O1' };
+}
+
+export function withUnitFactor(model: ProjectModel, unit: number, factor: number): ProjectModel {
+  return { ...model, factors: { ...model.factors, [unit]: factor } };
+}
+
+export function withGroupValue(model: ProjectModel, group: number, value: number): ProjectModel {
+  return { ...model, groupValues: { ...model.groupValues, [group]: value } };
+}
+
+const pad = (n: number) => String(n).padStart(3, '0');
+const groupOf = (model: ProjectModel, unit: number) => Math.floor(unit / model.groupSize);
+const factorOf = (model: ProjectModel, unit: number) => model.factors[unit] ?? 3;
+const groupValueOf = (model: ProjectModel, group: number) => model.groupValues[group] ?? group;
+
+/** What the built program prints. */
+export function expectedOutput(model: ProjectModel): string {
+  let sum = 0;
+  for (let n = 0; n < model.units; n++) sum += n * factorOf(model, n) + groupValueOf(model, groupOf(model, n));
+  return `sum ${sum}\n`;
+}
+
+/** Writes the whole project below `checkout`/project (every file, as a fresh checkout has them). */
+export async function writeProject(checkout: string, model: ProjectModel): Promise<void> {
+  const root = path.join(checkout, 'project');
+  await mkdir(path.join(root, 'include'), { recursive: true });
+  await mkdir(path.join(root, 'units'), { recursive: true });
+  const units = Array.from({ length: model.units }, (_, n) => n);
+  const groups = Math.ceil(model.units / model.groupSize);
+  await writeFile(
+    path.join(root, 'CMakeLists.txt'),
+    [
+      'cmake_minimum_required(VERSION 3.17)',
+      'project(compiler_cache_fixture CXX)',
+      `set(FIXTURE_OPT ${model.opt})`,
+      `add_executable(app main.cpp ${units.map((n) => `units/unit_${pad(n)}.cpp`).join(' ')})`,
+      'target_include_directories(app PRIVATE include)',
+      'target_compile_options(app PRIVATE ${FIXTURE_OPT})',
+      '',
+    ].join('\n'),
+  );
+  for (let g = 0; g < groups; g++) {
+    await writeFile(path.join(root, 'include', `group_${g}.h`), `#pragma once\ninline int group_${g}() { return ${groupValueOf(model, g)}; }\n`);
+  }
+  for (const n of units) {
+    const g = groupOf(model, n);
+    await writeFile(path.join(root, 'units', `unit_${pad(n)}.cpp`), `#include "group_${g}.h"\nint unit_${pad(n)}() { return ${n} * ${factorOf(model, n)} + group_${g}(); }\n`);
+  }
+  await writeFile(
+    path.join(root, 'main.cpp'),
+    [
+      '#include <cstdio>',
+      ...units.map((n) => `int unit_${pad(n)}();`),
+      'int main() {',
+      '  long sum = 0;',
+      ...units.map((n) => `  sum += unit_${pad(n)}();`),
+      '  std::printf("sum %ld\\n", sum);',
+      '  return 0;',
+      '}',
+      '',
+    ].join('\n'),
+  );
+}
