@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { CompilerCacheReport } from '../src/build/compiler-cache.js';
 import { run } from '../src/util/exec.js';
 import { mountsBelow } from '../src/rootfs/mounts.js';
-import { expectedOutput, projectModel, withGroupValue, withUnitFactor, writeProject, type ProjectModel } from './harness/cmake-project.js';
+import { expectedOutput, projectModel, withGroupValue, withUnitFactor, writeProject, writeToolchain, type ProjectModel } from './harness/cmake-project.js';
 import { runAction, type ActionRun } from './harness/runner.js';
 import { startS3Server, type S3Server } from './harness/s3-server.js';
 import { copyFixture, ensureLfsUser, makeTestDir, type TestDir } from './harness/workdir.js';
@@ -32,6 +32,8 @@ interface CacheJob {
 /** Jobs of one store: each a new job directory with a fresh checkout of `model`, owned by the lfs user. */
 class FixtureJobs {
   private job = 0;
+  /** What the runner's own c++ (first on its PATH) adds to the program's output. */
+  toolchainBonus = 1;
 
   constructor(
     private readonly dir: string,
@@ -39,15 +41,26 @@ class FixtureJobs {
     private readonly store: { inputs: Record<string, string>; env: Record<string, string> },
   ) {}
 
+  /** The runner's compiler: a c++ first on the job's PATH, behind the cache's compiler links. */
+  private get toolchain(): string {
+    return path.join(this.dir, 'toolchain');
+  }
+
+  async changeCompiler(bonus: number): Promise<void> {
+    this.toolchainBonus = bonus;
+    await writeToolchain(this.toolchain, bonus);
+  }
+
   async run(model: ProjectModel, env: Record<string, string> = {}): Promise<ActionRun> {
     const jobDir = path.join(this.dir, `job-${++this.job}`);
+    await writeToolchain(this.toolchain, this.toolchainBonus);
     const checkout = await copyFixture('ccache', path.join(jobDir, 'workspace', 'fil-c'));
     await writeProject(checkout, model);
     await run('chown', ['-R', 'lfs:lfs', checkout]);
     const result = await runAction({
       action: '.',
       inputs: { stage: 'cc', 'pizlix-dir': path.join(checkout, 'pizlix'), manifest: path.join(checkout, 'stages.yml'), lfs: this.lfs, ...this.store.inputs },
-      env: { ...this.store.env, ...env },
+      env: { PATH: `${this.toolchain}:${process.env.PATH}`, ...this.store.env, ...env },
       jobDir,
     });
     assert.equal(result.post?.exitCode, 0, `post step failed:\n${result.post?.stdout}${result.post?.stderr}`);
@@ -60,7 +73,7 @@ class FixtureJobs {
     const result = await this.run(model, env);
     assert.equal(result.main.exitCode, 0, `main step failed:\n${result.main.stdout.slice(-4000)}\n${result.main.stderr.slice(-2000)}`);
     assert.equal(result.outputs.built, 'true');
-    assert.equal(await readFile(path.join(this.lfs, 'usr/share/app-output'), 'utf8'), expectedOutput(model), 'the program shows every edit');
+    assert.equal(await readFile(path.join(this.lfs, 'usr/share/app-output'), 'utf8'), expectedOutput(model, this.toolchainBonus), 'the program shows every edit');
     assert.ok(result.outputs['compiler-cache'], 'the action reports the compiler cache');
     return { run: result, report: JSON.parse(result.outputs['compiler-cache']) as CompilerCacheReport };
   }
@@ -92,7 +105,10 @@ describe('compiler cache over the local store', () => {
   const oneUnit = withUnitFactor(base, 7, 5);
   const oneHeader = withGroupValue(oneUnit, 3, 42);
   const otherFlag = { ...oneHeader, opt: '-O2' };
-  const pullRequest = withUnitFactor(otherFlag, 100, 11);
+  // A stage key changes with the checkout only: the compiler change comes with an edit, as a change of
+  // Fil-C's compiler sources rebuilds the clang (same path, new contents) that then compiles the runtimes.
+  const otherCompiler = withUnitFactor(otherFlag, 50, 4);
+  const pullRequest = withUnitFactor(otherCompiler, 100, 11);
   let trustedSave: string;
 
   before(() => {
@@ -135,6 +151,12 @@ describe('compiler cache over the local store', () => {
   test('a changed compiler flag recompiles everything', async () => {
     const { report } = await jobs.build(otherFlag);
     assertCompiled(report, { misses: PROJECT, hits: 1 });
+  });
+
+  test('a compiler changed at the same path (found behind the compiler links) recompiles everything', async () => {
+    await jobs.changeCompiler(2);
+    const { report } = await jobs.build(otherCompiler);
+    assertCompiled(report, { misses: ALL, hits: 0 });
     assert.equal(report.restored?.trust, 'trusted');
     trustedSave = report.saved!.key;
   });

@@ -6,9 +6,10 @@
  *   project/CMakeLists.txt          the build; `opt` is a compile option of every unit
  *   project/include/group_<g>.h     one inline function per group, included by that group's units only
  *   project/units/unit_<n>.cpp      returns n * factor(n) + group value
- *   project/main.cpp                declares every unit's function and prints the sum (includes no group header)
+ *   project/main.cpp                declares every unit's function and prints the sum (includes no group header),
+ *                                   plus TOOLCHAIN_BONUS when the compiler defines it (see writeToolchain)
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface ProjectModel {
@@ -40,9 +41,9 @@ const groupOf = (model: ProjectModel, unit: number) => Math.floor(unit / model.g
 const factorOf = (model: ProjectModel, unit: number) => model.factors[unit] ?? 3;
 const groupValueOf = (model: ProjectModel, group: number) => model.groupValues[group] ?? group;
 
-/** What the built program prints. */
-export function expectedOutput(model: ProjectModel): string {
-  let sum = 0;
+/** What the built program prints (`toolchainBonus`: what the compiler of writeToolchain defines). */
+export function expectedOutput(model: ProjectModel, toolchainBonus = 0): string {
+  let sum = toolchainBonus;
   for (let n = 0; n < model.units; n++) sum += n * factorOf(model, n) + groupValueOf(model, groupOf(model, n));
   return `sum ${sum}\n`;
 }
@@ -81,10 +82,25 @@ export async function writeProject(checkout: string, model: ProjectModel): Promi
       'int main() {',
       '  long sum = 0;',
       ...units.map((n) => `  sum += unit_${pad(n)}();`),
+      '#ifdef TOOLCHAIN_BONUS',
+      '  sum += TOOLCHAIN_BONUS;',
+      '#endif',
       '  std::printf("sum %ld\\n", sum);',
       '  return 0;',
       '}',
       '',
     ].join('\n'),
   );
+}
+
+/**
+ * A host compiler of its own: `<dir>/c++`, a g++ that defines TOOLCHAIN_BONUS=<bonus>. Rewriting it with
+ * another bonus is a compiler changed at the same path (as an upgrade or a rebuild of clang would be): the
+ * command lines stay the same, only the compiler's contents tell the builds apart.
+ */
+export async function writeToolchain(dir: string, bonus: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, 'c++');
+  await writeFile(file, `#!/bin/sh\nexec /usr/bin/g++ -DTOOLCHAIN_BONUS=${bonus} "$@"\n`);
+  await chmod(file, 0o755);
 }
