@@ -8,6 +8,7 @@ import { InputError } from '../util/errors.js';
 import { run, which } from '../util/exec.js';
 import { formatBytes, formatDuration } from '../util/format.js';
 import { group, log } from '../util/log.js';
+import { shellQuote } from '../util/shell.js';
 import { computeKeys, shortKey, type StageKey } from '../chain/keys.js';
 import { findStage, loadManifest, type StageDefinition } from '../chain/manifest.js';
 import { detectCompression } from '../rootfs/archive.js';
@@ -200,11 +201,7 @@ async function storableSnapshot(snapshotPath: string, zstdCopy: string): Promise
   log.info(`the script's snapshot was not written through the gzip shim; transcoding it to zstd`);
   const compression = await detectCompression(snapshotPath);
   const gunzip = (await which('pigz')) ? 'pigz' : 'gzip';
-  const decompress = compression === 'gzip' ? `${gunzip} -dc ${q(snapshotPath)}` : `cat ${q(snapshotPath)}`;
-  await run('bash', ['-o', 'pipefail', '-c', `${decompress} | zstd -q -T0 -3 -f -o ${q(zstdCopy)}`]);
+  const decompress = compression === 'gzip' ? `${gunzip} -dc ${shellQuote(snapshotPath)}` : `cat ${shellQuote(snapshotPath)}`;
+  await run('bash', ['-o', 'pipefail', '-c', `${decompress} | zstd -q -T0 -3 -f -o ${shellQuote(zstdCopy)}`]);
   return zstdCopy;
-}
-
-function q(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
