@@ -4,63 +4,68 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { InputError, errorMessage } from '../../util/errors.js';
 import { parseSize } from '../../util/format.js';
-import { log, useActionsLogging } from '../../util/log.js';
-import type { AcceleratorChoice } from '../../vm/accel.js';
+import { useActionsLogging } from '../../util/log.js';
 import { uploadEvidence } from '../../vm/artifacts.js';
 import { runBootTest, type BootTestOptions } from '../../vm/boot-test.js';
+import { grantKvmAccess } from '../../vm/kvm-access.js';
 import { splitArguments } from '../../vm/qemu.js';
-import { renderSummary } from '../../vm/report.js';
+import { renderSummary, type BootTestReport } from '../../vm/report.js';
 import { parseUserChecks } from '../../vm/user-checks.js';
+import { booleanInput, choiceInput, numberInput, pathInput, requiredInput, runnerTemp, textInput } from '../inputs.js';
 
-function readInputs(): BootTestOptions {
-  const username = core.getInput('user') || 'pizlo';
-  const password = core.getInput('password') || 'pizlo';
+interface ActionInputs {
+  boot: BootTestOptions;
+  artifactName: string;
+  retentionDays: number;
+  grantKvmAccess: boolean;
+}
+
+/** Every input, validated; each error names its input, what was wrong and what would be right. */
+function readInputs(): ActionInputs {
+  const username = textInput('user', 'pizlo');
+  const password = textInput('password', 'pizlo');
   core.setSecret(username);
   core.setSecret(password);
-  const accel = core.getInput('accel') || 'auto';
-  if (!['auto', 'kvm', 'tcg'].includes(accel)) throw new InputError('accel', `is '${accel}'`, "'auto', 'kvm' or 'tcg'");
-  const cpusText = core.getInput('cpus');
-  const cpus = cpusText ? Number(cpusText) : os.availableParallelism();
-  const memoryText = core.getInput('memory') || '2G';
+  const memoryText = textInput('memory', '2G');
   const memoryBytes = parseSize(memoryText);
-  if (memoryBytes === undefined) throw new InputError('memory', `is '${memoryText}'`, 'a size such as 2G or 3072M');
-  const multiplierText = core.getInput('timeout-multiplier') || '1';
-  const outputDir = core.getInput('output-dir') || path.join(process.env.RUNNER_TEMP ?? os.tmpdir(), 'pizlix-boot-test');
+  if (memoryBytes === undefined) throw new InputError('memory', `'${memoryText}' is not a size`, 'a size such as 2G or 3072M');
+  const timeoutMultiplier = numberInput('timeout-multiplier') ?? 1;
+  if (!(timeoutMultiplier > 0)) throw new InputError('timeout-multiplier', `is ${timeoutMultiplier}`, 'a number > 0');
+  requiredInput('image', 'the path of a disk image (raw or qcow2)');
   return {
-    image: core.getInput('image', { required: true }),
-    kernel: core.getInput('kernel') || undefined,
-    initrd: core.getInput('initrd') || undefined,
-    append: core.getInput('append') || undefined,
-    username,
-    password,
-    accel: accel as AcceleratorChoice,
-    cpus,
-    memoryMiB: Math.floor(memoryBytes / (1024 * 1024)),
-    qemuArgs: splitArguments(core.getInput('qemu-args')),
-    timeoutMultiplier: Number(multiplierText),
-    userChecks: parseUserChecks(core.getInput('checks')),
-    outputDir: path.resolve(outputDir),
+    boot: {
+      image: pathInput('image'),
+      kernel: pathInput('kernel') || undefined,
+      initrd: pathInput('initrd') || undefined,
+      append: textInput('append') || undefined,
+      username,
+      password,
+      accel: choiceInput('accel', ['auto', 'kvm', 'tcg'] as const, 'auto'),
+      cpus: numberInput('cpus', { min: 1, integer: true }) ?? os.availableParallelism(),
+      memoryMiB: Math.floor(memoryBytes / (1024 * 1024)),
+      qemuArgs: splitArguments(core.getInput('qemu-args')),
+      timeoutMultiplier,
+      userChecks: parseUserChecks(core.getInput('checks')),
+      outputDir: pathInput('output-dir') || runnerTemp('pizlix-boot-test'),
+      // Not an input: the tests point the KVM device check elsewhere to reproduce each KVM state.
+      kvmDevice: process.env.PIZLIX_STAGE_KVM_DEVICE || undefined,
+    },
+    artifactName: textInput('artifact-name', 'boot-test'),
+    // GitHub keeps artifacts 1 to 90 days by default; a repository's setting may allow up to 400.
+    retentionDays: numberInput('retention-days', { min: 1, max: 400, integer: true }) ?? 14,
+    grantKvmAccess: booleanInput('grant-kvm-access'),
   };
 }
 
 async function main(): Promise<void> {
   useActionsLogging();
   try {
-    const options = readInputs();
-    const report = await runBootTest(options);
-    const a = report.artifacts;
-    const files = [a.report, a.serialLog, a.qemuLog, a.westonLog, a.consoleScreenshot, a.westonScreenshot, a.failureScreenshot]
-      .filter((f): f is string => Boolean(f));
-    const upload = await uploadEvidence(core.getInput('artifact-name') || 'boot-test', files, options.outputDir,
-      Number(core.getInput('retention-days') || '14'));
-
-    core.setOutput('result', report.result);
-    core.setOutput('report', a.report);
-    core.setOutput('screenshot', a.westonScreenshot ?? a.failureScreenshot ?? '');
-    core.setOutput('serial-log', a.serialLog);
-    core.setOutput('accelerator', report.accelerator.used);
+    const inputs = readInputs();
+    if (inputs.grantKvmAccess && inputs.boot.accel !== 'tcg') await grantKvmAccess();
+    const report = await runBootTest(inputs.boot);
+    const upload = await uploadEvidence(inputs.artifactName, evidenceFiles(report), inputs.boot.outputDir, inputs.retentionDays);
+    publishOutputs(report);
     await core.summary.addRaw(renderSummary(report, upload.url)).write();
-
     if (report.result !== 'pass') {
       const failed = report.checks.find((c) => c.verdict === 'fail');
       core.setFailed(report.error ?? `boot test failed at '${failed?.title}': ${failed?.detail}`);
@@ -69,6 +74,22 @@ async function main(): Promise<void> {
     core.setOutput('result', 'fail');
     core.setFailed(errorMessage(err));
   }
+}
+
+function evidenceFiles(report: BootTestReport): string[] {
+  const a = report.artifacts;
+  const files = [a.report, a.serialLog, a.firmwareLog, a.qemuLog, ...a.kvmAttemptLogs, ...a.kvmAttemptScreens, a.westonLog, a.consoleScreenshot, a.westonScreenshot, a.failureScreenshot];
+  return [...new Set(files.filter((f): f is string => Boolean(f)))];
+}
+
+function publishOutputs(report: BootTestReport): void {
+  const a = report.artifacts;
+  core.setOutput('result', report.result);
+  core.setOutput('report', a.report);
+  core.setOutput('screenshot', a.westonScreenshot ?? a.failureScreenshot ?? '');
+  core.setOutput('serial-log', a.serialLog);
+  core.setOutput('accelerator', report.accelerator.used);
+  core.setOutput('accelerator-reason', report.accelerator.reason);
 }
 
 // A cancelled job gets SIGINT then SIGTERM: exiting runs the machine's exit hook, which kills QEMU's process group.
