@@ -1,59 +1,19 @@
 /** The command line's boot-test verb (also the last step of `pipeline`). */
-import { readFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { InputError } from '../util/errors.js';
-import { formatDuration, parseSize } from '../util/format.js';
+import { formatDuration } from '../util/format.js';
 import { log } from '../util/log.js';
-import type { AcceleratorChoice } from '../vm/accel.js';
-import { runBootTest, type BootTestOptions } from '../vm/boot-test.js';
-import { splitArguments } from '../vm/qemu.js';
+import type { bootOptions } from '../options/boot-test.js';
+import type { Values } from '../options/option.js';
+import { runBootTest } from '../vm/boot-test.js';
 import type { BootTestReport } from '../vm/report.js';
-import { parseUserChecks } from '../vm/user-checks.js';
 import { textTable } from './table.js';
 
-const ACCELERATORS: readonly AcceleratorChoice[] = ['auto', 'kvm', 'tcg'];
+export type BootValues = Values<typeof bootOptions> & { outputDir: string };
 
-export interface BootOptions {
-  outputDir: string;
-  user: string;
-  password: string;
-  accel: string;
-  cpus?: string;
-  memory: string;
-  timeoutMultiplier: string;
-  qemuArgs?: string;
-  checks?: string;
-}
-
-export async function bootTest(image: string, options: BootOptions): Promise<BootTestReport> {
-  const report = await runBootTest(await bootTestOptions(image, options));
+export async function bootTest(image: string, options: BootValues): Promise<BootTestReport> {
+  const { user, password, checks, memory, ...rest } = options;
+  const report = await runBootTest({ ...rest, image, username: user, password, userChecks: checks, memoryMiB: memory });
   printVerdicts(report);
   return report;
-}
-
-/** The options as the library takes them; each bad value an InputError naming its option. */
-async function bootTestOptions(image: string, options: BootOptions): Promise<BootTestOptions> {
-  const accel = options.accel as AcceleratorChoice;
-  if (!ACCELERATORS.includes(accel)) throw new InputError('accel', `'${options.accel}' is not supported`, `one of: ${ACCELERATORS.join(', ')}`);
-  const memory = parseSize(options.memory);
-  if (memory === undefined) throw new InputError('memory', `'${options.memory}' is not a size`, 'a size such as 2G or 3072M');
-  const cpus = options.cpus ? Number(options.cpus) : os.availableParallelism();
-  if (!Number.isInteger(cpus) || cpus < 1) throw new InputError('cpus', `'${options.cpus}' is not a whole number ≥ 1`, 'a whole number ≥ 1');
-  const timeoutMultiplier = Number(options.timeoutMultiplier);
-  if (!(timeoutMultiplier > 0)) throw new InputError('timeout-multiplier', `'${options.timeoutMultiplier}' is not a number > 0`, 'a number > 0');
-  return {
-    image: path.resolve(image),
-    username: options.user,
-    password: options.password,
-    accel,
-    cpus,
-    memoryMiB: Math.floor(memory / (1024 * 1024)),
-    qemuArgs: splitArguments(options.qemuArgs ?? ''),
-    timeoutMultiplier,
-    userChecks: options.checks ? parseUserChecks(await readFile(path.resolve(options.checks), 'utf8')) : [],
-    outputDir: path.resolve(options.outputDir),
-  };
 }
 
 export function printVerdicts(report: BootTestReport): void {

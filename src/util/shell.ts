@@ -1,6 +1,6 @@
-/** Building shell command lines from values. */
+/** Quoting for the few places that must hand a command line to a shell (a guest over SSH, a bash pipeline). */
 
-/** Quotes `text` as one word for a POSIX shell: single quotes, each embedded quote written as '\''. */
+/** One shell word that stands for exactly `text`, whatever it holds. */
 export function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
