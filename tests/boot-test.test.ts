@@ -121,7 +121,7 @@ const direct = {
 /** Negative runs wait out a deadline; a smaller multiplier keeps them short (a good guest still makes it). */
 const negativeMultiplier = Number(process.env.PIZLIX_TEST_NEGATIVE_MULTIPLIER ?? '0.4');
 
-/** Wall-clock seconds of the boot test that passes under software emulation (measured by the first test). */
+/** Wall-clock seconds of the boot test that passes under software emulation (measured by the first test; shown for comparison). */
 let emulatedBootSeconds: number | undefined;
 
 async function timedBootTest(bootOptions: BootTestOptions): Promise<{ report: BootTestReport; seconds: number }> {
@@ -236,8 +236,6 @@ describe('the boot test on every KVM state', () => {
       : { how: 'a QEMU double (a CPU without long mode)', qemuBinary: (await makeQemuDouble(root, 'hangs-after-boot-loader')).binary, kvmDevice: KVM_DEVICE_THAT_OPENS };
     t.diagnostic(`KVM that hangs at the kernel: ${hanging.how}`);
     const { how: _how, ...kvmSetup } = hanging;
-    const emulated = emulatedBootSeconds ?? (await timedBootTest(options('emulated', { image, ...direct }))).seconds;
-
     const auto = await timedBootTest(options('hang-auto', { image, ...direct, accel: 'auto', ...kvmSetup }));
     const verdicts = auto.report.checks.map((c) => `${c.id}=${c.verdict}${c.verdict === 'pass' ? '' : ` (${c.detail})`}`);
     assert.equal(auto.report.result, 'pass', `${auto.report.error ?? ''}\n${verdicts.join('\n')}`);
@@ -245,8 +243,12 @@ describe('the boot test on every KVM state', () => {
     assert.match(auto.report.accelerator.reason, /^KVM: .*(the kernel printed nothing within 15 s after the boot loader's last output|nothing on the serial port within 15 s after the firmware handed over).*; used tcg$/);
     assert.equal(auto.report.deadlineFactor, DEADLINE_FACTORS.tcg, 'deadlines of the accelerator actually used');
     assert.ok(auto.report.artifacts.kvmAttemptLogs.every((f) => existsSync(f)) && auto.report.artifacts.kvmAttemptLogs.length > 0, 'the KVM attempts\' logs are kept');
-    t.diagnostic(`auto took ${auto.seconds.toFixed(1)} s (${auto.report.accelerator.kvmSeconds.toFixed(1)} s of it on KVM); the emulated boot ${emulated.toFixed(1)} s`);
-    assert.ok(auto.seconds < emulated + 30, `auto took ${auto.seconds} s, the emulated boot ${emulated} s`);
+    // The emulated boot is measured in this very run (the judged boot, from its power-on to its end): a boot
+    // measured in another run would differ by whatever else the machine did meanwhile.
+    const emulated = auto.report.totalSeconds;
+    t.diagnostic(`auto took ${auto.seconds.toFixed(1)} s: ${auto.report.accelerator.kvmSeconds.toFixed(1)} s on KVM, then the emulated boot ${emulated.toFixed(1)} s` +
+      (emulatedBootSeconds ? ` (the tcg test's boot took ${emulatedBootSeconds.toFixed(1)} s)` : ''));
+    assert.ok(auto.seconds < emulated + 30, `auto took ${auto.seconds} s, its emulated boot ${emulated} s`);
     await assertEvidenceKept(auto.report);
 
     const kvmRun = await timedBootTest(options('hang-kvm', { image, ...direct, accel: 'kvm', ...kvmSetup }));
