@@ -33,6 +33,8 @@ export interface StageRequest {
   lookupOnly?: boolean;
   /** Extra directories that must not lie inside $LFS (the workspace, say). */
   protect?: Array<{ what: string; path: string }>;
+  /** Also write the script's lfs-<stage>.tar.gz as real gzip (see gzip-shim.ts); default false. */
+  pizlixTarball?: boolean;
 }
 
 export interface StageResult {
@@ -112,7 +114,7 @@ async function buildStage(
       { dir: request.workDir, bytes: expectedBytes / 3, what: 'the snapshot' },
     ],
   });
-  if (!(await which('pigz'))) log.warning('pigz is not installed: the stage script will compress its snapshot with single-threaded gzip');
+  if (request.pizlixTarball && !(await which('pigz'))) log.warning('pigz is not installed: the stage script will compress its gzip tarball with single-threaded gzip');
 
   if (definition.parent) {
     if (!parentEntry) {
@@ -131,7 +133,7 @@ async function buildStage(
   const zstdCopy = path.join(request.workDir, `lfs-${definition.name}.tar.zst`);
   await rm(snapshotPath, { force: true });
   await rm(zstdCopy, { force: true });
-  const shim = await installGzipShim(path.join(request.workDir, 'shim'), snapshotPath, zstdCopy);
+  const shim = await installGzipShim(path.join(request.workDir, 'shim'), { snapshotPath, zstdCopy, pizlixTarball: request.pizlixTarball ?? false });
   const logFile = path.join(request.workDir, `${definition.name}.log`);
   await rm(logFile, { force: true });
 

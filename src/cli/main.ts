@@ -52,6 +52,7 @@ interface BuildOptions extends CommonOptions {
   timeoutMinutes?: string;
   workDir: string;
   lookupOnly?: boolean;
+  pizlixTarball?: boolean;
 }
 
 async function buildStages(stages: string[], options: BuildOptions): Promise<StageResult[]> {
@@ -70,6 +71,7 @@ async function buildStages(stages: string[], options: BuildOptions): Promise<Sta
           workDir: path.join(path.resolve(options.workDir), stage),
           timeoutMinutes: options.timeoutMinutes ? Number(options.timeoutMinutes) : undefined,
           lookupOnly: options.lookupOnly,
+          pizlixTarball: options.pizlixTarball,
         }),
       );
     } catch (err) {
@@ -92,7 +94,8 @@ function addBuildOptions(command: Command): Command {
   return withCommonOptions(command)
     .option('--lfs <dir>', 'the LFS root to build into', '/mnt/lfs')
     .option('--timeout-minutes <n>', 'stop a stage script after this many minutes')
-    .option('--work-dir <dir>', 'logs and scratch files', path.join(os.tmpdir(), 'pizlix-stage'));
+    .option('--work-dir <dir>', 'logs and scratch files', path.join(os.tmpdir(), 'pizlix-stage'))
+    .option('--pizlix-tarball', "also write the script's lfs-<stage>.tar.gz as real gzip (default: it holds the zstd snapshot)");
 }
 
 function addImageOptions(command: Command): Command {

@@ -28,9 +28,11 @@ export function sizeRows(result: DiskImageResult): string[][] {
 
 export function timingLine(result: DiskImageResult): string {
   const s = result.seconds;
-  const parts = [`check ${formatDuration(s.check)}`, `extract ${formatDuration(s.extract)}`, `image ${formatDuration(s.image)}`];
+  const parts: string[] = [];
+  if (s.check) parts.push(`check ${formatDuration(s.check)}`);
+  if (s.extract) parts.push(`check and extract ${formatDuration(s.extract)}`);
+  parts.push(`image ${formatDuration(s.image)}`);
   if (s.vmdk) parts.push(`vmdk ${formatDuration(s.vmdk)}`);
-  if (s.compress) parts.push(`compress ${formatDuration(s.compress)}`);
-  parts.push(`checksums ${formatDuration(s.checksums)}`, `total ${formatDuration(s.total)}`);
+  parts.push(`${result.compressed ? 'checksums and zstd' : 'checksums'} ${formatDuration(s.checksums)}`, `total ${formatDuration(s.total)}`);
   return parts.join(' · ');
 }

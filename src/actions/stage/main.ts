@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       workDir: runnerTemp('pizlix-stage', stage),
       timeoutMinutes: numberInput('timeout-minutes', { min: 0.01 }),
       lookupOnly: booleanInput('lookup-only'),
+      pizlixTarball: booleanInput('pizlix-tarball'),
       protect: process.env.GITHUB_WORKSPACE ? [{ what: 'workspace', path: process.env.GITHUB_WORKSPACE }] : [],
     });
     core.setOutput('key', result.key);
