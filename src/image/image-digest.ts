@@ -9,24 +9,25 @@ import { ByteProgress } from '../util/progress.js';
 import { startZstd, type Compressor } from './compress.js';
 
 export class ImageDigest {
-  private readonly progress: ByteProgress;
+  private progress?: ByteProgress;
   private readonly compressor?: Compressor;
-  private readonly sha: FileSha256;
+  private sha?: FileSha256;
 
   constructor(
-    image: string,
+    private readonly image: string,
     private readonly size: number,
     compressedFile?: string,
   ) {
     this.compressor = compressedFile ? startZstd(compressedFile) : undefined;
     // An early zstd failure must not go unhandled before finish() awaits it.
     this.compressor?.done.catch(() => undefined);
-    this.progress = new ByteProgress(`sha256${compressedFile ? ' and zstd' : ''} of disk.img (${formatBytes(size)}, holes not read)`, size);
-    this.sha = new FileSha256(image, { progress: this.progress, copyTo: this.compressor?.stdin });
   }
 
   /** Hashes (and compresses) up to byte `end`, which must be final already. */
   async hashTo(end: number): Promise<void> {
+    // The rate shown is the reading's own: the clock starts at the first byte, not at construction.
+    this.progress ??= new ByteProgress(`sha256${this.compressor ? ' and zstd' : ''} of disk.img (${formatBytes(this.size)}, holes not read)`, this.size);
+    this.sha ??= new FileSha256(this.image, { progress: this.progress, copyTo: this.compressor?.stdin });
     try {
       await this.sha.hashTo(end);
     } catch (err) {
@@ -42,8 +43,8 @@ export class ImageDigest {
       this.compressor.stdin.end();
       await this.compressor.done;
     }
-    this.progress.finish();
-    return this.sha.hex();
+    this.progress!.finish();
+    return this.sha!.hex();
   }
 
   /** Stops the compressor of a failed build. */
