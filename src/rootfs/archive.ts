@@ -124,6 +124,9 @@ async function scanThrough(file: string, options: ReadOptions & { label: string 
     },
   });
   const flowing = sink ? feedChild(input.stream.pipe(scanning), sink.stdin) : pipeline(input.stream, scanning, new Writable({ write: (_c, _e, cb) => cb() }));
+  // Once tar has exited — done at the end-of-archive marker, or failed — nobody reads the rest: stop the
+  // decompressor rather than leave it blocked on a full pipe. Everything tar saw went through the scanner.
+  void sink?.exited.catch(() => undefined).finally(() => input.stop());
   const results = await Promise.allSettled([flowing, input.done, sink?.exited]);
   if (refusal) throw refusal;
   for (const result of results) if (result.status === 'rejected') throw result.reason;
