@@ -7,15 +7,17 @@ import { shortKey } from '../../chain/keys.js';
 import { loadManifest } from '../../chain/manifest.js';
 import { describeExplanation, planStages } from '../../plan/plan.js';
 import { openStore } from '../../store/index.js';
-import { scopeFromEnvironment } from '../../store/trust.js';
-import { listInput, pathInput, textInput } from '../inputs.js';
+import { storeRequest } from '../../options/common.js';
+import { planOptions } from '../../options/stage.js';
+import { readActionOptions } from '../../options/surfaces.js';
 
 async function main(): Promise<void> {
   useActionsLogging();
   try {
-    const manifest = loadManifest(pathInput('manifest') || undefined);
-    const store = await openStore({ kind: textInput('store', 'auto'), path: textInput('store-path'), scope: scopeFromEnvironment(process.env, listInput('trusted-refs')) });
-    const plan = await planStages(manifest, store, { pizlixDir: pathInput('pizlix-dir', 'pizlix'), keyExtra: textInput('key-extra') || undefined });
+    const options = readActionOptions(planOptions);
+    const manifest = loadManifest(options.manifest);
+    const store = await openStore(storeRequest(options));
+    const plan = await planStages(manifest, store, { pizlixDir: options.pizlixDir, keyExtra: options.keyExtra });
     const toBuild = plan.filter((p) => !p.inStore);
     const known = toBuild.filter((p) => p.estimatedSeconds !== undefined);
     const estimate = known.reduce((sum, p) => sum + (p.estimatedSeconds ?? 0), 0);

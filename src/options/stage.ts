@@ -1,0 +1,23 @@
+/** Options of the stage action and the command line's stage, build and pipeline verbs; and of the plan. */
+import { chainOptions, scratchDir, storeOptions } from './common.js';
+import { absolutePath, boolean, numberOption, pathOption, text } from './option.js';
+
+export const stageOptions = {
+  stage: text('Stage to build, e.g. prelc, lc, postlc … postlc6 (a stage of the chain).', { required: 'a stage name such as prelc or postlc3' }),
+  ...chainOptions,
+  ...storeOptions,
+  lfs: absolutePath('The LFS root the stage builds into (an absolute path). Emptied before a restore; never wiped while anything is mounted below it.', { default: '/mnt/lfs' }),
+  'timeout-minutes': numberOption('Stop the stage script (and everything it started) after this many minutes.', { above: 0 }),
+  'lookup-only': boolean('Only report whether the store has the stage (cache-hit); restore and build nothing.'),
+  'pizlix-tarball': boolean(
+    "'true': the stage script's lfs-<stage>.tar.gz is a real gzip tarball, as Pizlix writes it (pigz on every core), besides the store's zstd copy. " +
+      "'false' (default): one zstd compression serves both: the file holds the zstd snapshot under Pizlix's name, which `tar -xpf` (so build_recover.sh and make_disk_image.sh) still reads, while gunzip and `tar -z` do not.",
+  ),
+  'work-dir': pathOption('Logs and scratch files.', { only: 'cli', placeholder: '<dir>', fallback: (context) => scratchDir(context) }),
+};
+
+export const planOptions = {
+  ...chainOptions,
+  ...storeOptions,
+  json: boolean('Print the plan as JSON.', { only: 'cli' }),
+};
