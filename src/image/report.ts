@@ -1,4 +1,5 @@
 /** Tables for logs and job summaries: the partition table and the sizes of what was written. */
+import { IMAGE_FILES } from '../release/checksums.js';
 import { formatBytes, formatDuration } from '../util/format.js';
 import type { DiskImageResult } from './build.js';
 import { SECTOR_BYTES, type DiskPlan } from './layout.js';
@@ -19,9 +20,9 @@ export function partitionTableRows(plan: DiskPlan): string[][] {
 export const SIZE_TABLE_HEADER = ['file', 'size', 'on disk / note'];
 
 export function sizeRows(result: DiskImageResult): string[][] {
-  const rows = [['disk.img', formatBytes(result.imageBytes), `${formatBytes(result.allocatedBytes)} allocated (sparse)`]];
-  if (result.vmdk) rows.push(['disk.vmdk', formatBytes(result.vmdkBytes ?? 0), result.vmdkBytes !== undefined && result.vmdkBytes < 4096 ? 'descriptor pointing at disk.img' : 'self-contained streamOptimized']);
-  if (result.compressed) rows.push(['disk.img.zst', formatBytes(result.compressedBytes ?? 0), 'zstd']);
+  const rows = [[IMAGE_FILES.image, formatBytes(result.imageBytes), `${formatBytes(result.allocatedBytes)} allocated (sparse)`]];
+  if (result.vmdk) rows.push([IMAGE_FILES.vmdk, formatBytes(result.vmdkBytes ?? 0), result.vmdkBytes !== undefined && result.vmdkBytes < 4096 ? `descriptor pointing at ${IMAGE_FILES.image}` : 'self-contained streamOptimized']);
+  if (result.compressed) rows.push([IMAGE_FILES.compressed, formatBytes(result.compressedBytes ?? 0), 'zstd']);
   rows.push(['content', formatBytes(result.content.apparentBytes), `${result.content.inodes} inodes`]);
   return rows;
 }
