@@ -35,5 +35,6 @@ export function timingLine(result: DiskImageResult): string {
   parts.push(`image ${formatDuration(s.image)}`);
   if (s.vmdk) parts.push(`vmdk ${formatDuration(s.vmdk)}`);
   parts.push(`${result.compressed ? 'checksums and zstd' : 'checksums'} ${formatDuration(s.checksums)}`, `total ${formatDuration(s.total)}`);
+  parts.push(result.rootFrom === 'tarball' ? 'root written by mke2fs from the snapshot itself' : 'root written from the extracted tree');
   return parts.join(' · ');
 }
