@@ -12,6 +12,7 @@
  *
  *   npm run bench -- snapshots
  *   PIZLIX_BENCH_LARGE=0 npm run bench -- snapshots      # skip the large tree
+ *   PIZLIX_BENCH_TREES=0 npm run bench -- snapshots      # only the command line's view
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, rm, stat } from 'node:fs/promises';
@@ -127,14 +128,16 @@ async function benchCliStageHit(dir: string, repeats: number): Promise<string[][
 export async function benchSnapshots(): Promise<void> {
   const dir = await benchDir('snapshots');
   try {
-    const rows = [['tree', 'route', 'save s', 'save vs floor', 'save vs Pizlix', 'archive', 'restore s', 'restore vs floor', 'restore vs Pizlix']];
-    rows.push(...(await benchTree(await usrTree(path.join(dir, 'usr')), dir, 3)));
-    if (process.env.PIZLIX_BENCH_LARGE !== '0') {
-      await rm(path.join(dir, 'usr'), { recursive: true, force: true });
-      execFileSync('bash', ['-c', `rm -f ${dir}/*.tar*`]);
-      rows.push(...(await benchTree(await largeTree(path.join(dir, 'large')), dir, 1)));
+    if (process.env.PIZLIX_BENCH_TREES !== '0') {
+      const rows = [['tree', 'route', 'save s', 'save vs floor', 'save vs Pizlix', 'archive', 'restore s', 'restore vs floor', 'restore vs Pizlix']];
+      rows.push(...(await benchTree(await usrTree(path.join(dir, 'usr')), dir, 3)));
+      if (process.env.PIZLIX_BENCH_LARGE !== '0') {
+        await rm(path.join(dir, 'usr'), { recursive: true, force: true });
+        execFileSync('bash', ['-c', `rm -f ${dir}/*.tar*`]);
+        rows.push(...(await benchTree(await largeTree(path.join(dir, 'large')), dir, 1)));
+      }
+      printTable('Snapshot save and restore (caches dropped before each run; restore: median of runs; ratios are speeds, above 1.00× faster)', rows);
     }
-    printTable('Snapshot save and restore (caches dropped before each run; restore: median of runs; ratios are speeds, above 1.00× faster)', rows);
     printTable('The command line as a user runs it (medians of three, caches dropped)', [['snapshot', 'route', 'seconds', 'speed vs floor'], ...(await benchCliStageHit(dir, 3))]);
     log.info('goals (issue 15): restore at least 0.77× the floor; save at least 2× faster than Pizlix.');
   } finally {
