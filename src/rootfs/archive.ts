@@ -67,11 +67,7 @@ function spawnTool(command: string[], stdio: ['ignore' | 'pipe', 'pipe' | 'inher
   return { child, exited };
 }
 
-/**
- * The archive's uncompressed bytes: the file itself, or a decompressor's stdout. A decompressor that
- * dies of SIGPIPE or EPIPE because its reader stopped early (tar at the end-of-archive marker, a
- * refusal) has not failed on its own; the reader's status is the news.
- */
+/** The archive's uncompressed bytes: the file itself, or a decompressor's stdout. */
 async function openUncompressed(file: string): Promise<{ stream: Readable; done: Promise<void>; stop(): void }> {
   const command = await decompressor(await detectCompression(file));
   if (!command) {
@@ -79,16 +75,12 @@ async function openUncompressed(file: string): Promise<{ stream: Readable; done:
     return { stream, done: Promise.resolve(), stop: () => stream.destroy() };
   }
   const { child, exited } = spawnTool([...command, '--', file], ['ignore', 'pipe', 'pipe']);
-  let stopped = false;
-  const done = exited.catch((err: CommandError) => {
-    if (!(stopped && (err.signal === 'SIGPIPE' || err.signal === 'SIGKILL' || err.exitCode === 1 || err.exitCode === 141))) throw err;
-  });
-  return { stream: child.stdout as Readable, done, stop: () => ((stopped = true), child.kill('SIGKILL')) };
+  return { stream: child.stdout as Readable, done: exited, stop: () => child.kill('SIGKILL') };
 }
 
 /** Writes into a child's stdin that may close early (tar stops at the end-of-archive marker). */
-function feedChild(source: Readable, stdin: Writable): Promise<void> {
-  return pipeline(source, stdin).catch((err: NodeJS.ErrnoException) => {
+function feedChild(source: Readable, through: Transform, stdin: Writable): Promise<void> {
+  return pipeline(source, through, stdin).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
   });
 }
@@ -123,13 +115,18 @@ async function scanThrough(file: string, options: ReadOptions & { label: string 
       cb(null, sink ? chunk : undefined);
     },
   });
-  const flowing = sink ? feedChild(input.stream.pipe(scanning), sink.stdin) : pipeline(input.stream, scanning, new Writable({ write: (_c, _e, cb) => cb() }));
+  const flowing = sink ? feedChild(input.stream, scanning, sink.stdin) : pipeline(input.stream, scanning, new Writable({ write: (_c, _e, cb) => cb() }));
   // Once tar has exited — done at the end-of-archive marker, or failed — nobody reads the rest: stop the
   // decompressor rather than leave it blocked on a full pipe. Everything tar saw went through the scanner.
   void sink?.exited.catch(() => undefined).finally(() => input.stop());
-  const results = await Promise.allSettled([flowing, input.done, sink?.exited]);
+  const [flowed, decompressed, extracted] = await Promise.allSettled([flowing, input.done, sink?.exited]);
   if (refusal) throw refusal;
-  for (const result of results) if (result.status === 'rejected') throw result.reason;
+  // A decompressor stopped (or dead of SIGPIPE) after tar had the whole archive has not failed; one that
+  // failed earlier is the news, rather than the truncated archive tar then complains about.
+  const tarHadItAll = sink !== undefined && extracted.status === 'fulfilled' && scanner.complete;
+  if (decompressed.status === 'rejected' && !tarHadItAll) throw decompressed.reason;
+  if (extracted.status === 'rejected') throw extracted.reason;
+  if (flowed.status === 'rejected') throw flowed.reason;
   scanner.end();
   progress.finish();
   return guard.result();
