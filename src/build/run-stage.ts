@@ -9,7 +9,8 @@ import { run, which } from '../util/exec.js';
 import { formatBytes, formatDuration } from '../util/format.js';
 import { group, log } from '../util/log.js';
 import { computeKeys, shortKey, type StageKey } from '../chain/keys.js';
-import { findStage, loadManifest, type StageDefinition } from '../chain/manifest.js';
+import { loadChain } from '../chain/chain.js';
+import { findStage, type StageDefinition } from '../chain/manifest.js';
 import { detectCompression } from '../rootfs/archive.js';
 import { installGzipShim } from '../rootfs/gzip-shim.js';
 import { validateLfsPath, wipeLfs, readBuildState } from '../rootfs/lfs.js';
@@ -58,7 +59,7 @@ export async function runStage(request: StageRequest): Promise<StageResult> {
   if (!(await stat(pizlixDir).then((s) => s.isDirectory(), () => false))) {
     throw new InputError('pizlix-dir', `${pizlixDir} is not a directory`, 'the pizlix folder of a Fil-C checkout');
   }
-  const manifest = loadManifest(request.manifestFile);
+  const manifest = loadChain({ pizlixDir, manifestFile: request.manifestFile });
   const definition = findStage(manifest, request.stage);
   const lfs = validateLfsPath(request.lfs, [
     { what: 'pizlix directory', path: pizlixDir },

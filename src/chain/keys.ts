@@ -1,18 +1,19 @@
 /**
  * Stage keys. A key hashes what decides a stage's result: the key format, the stage's name, entry
- * script and snapshot name, its input files' ids, its parent's key and optional extra material (a
- * runner image id, say). Paths are relative to the checkout and nothing machine-specific goes in, so
- * the same sources give the same keys everywhere; a changed input changes its stage's key and, through
- * the parent key, every later stage's — never an earlier one's.
+ * script and snapshot name, its input files' ids, what it downloads (URLs and checksums), its parent's key
+ * and optional extra material (a runner image id, say). Paths are relative to the checkout and nothing
+ * machine-specific goes in, so the same sources give the same keys everywhere; a changed input changes its
+ * stage's key and, through the parent key, every later stage's — never an earlier one's.
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import picomatch from 'picomatch';
 import { InputError } from '../util/errors.js';
 import { sha256Text } from '../util/hash.js';
 import { log } from '../util/log.js';
-import { Checkout } from './checkout.js';
+import { Checkout, type FileEntry, type WantedPath } from './checkout.js';
 import type { StageDefinition, StageManifest } from './manifest.js';
+import { staticOutputs } from './script-reader.js';
+import { globMatcher, isGlobPattern } from './shell-values.js';
 
 export const KEY_FORMAT = 1;
 
@@ -22,6 +23,8 @@ export interface StageKey {
   parentKey: string | null;
   /** checkout-relative path → "<mode> <object id>" */
   inputs: Record<string, string>;
+  /** What the stage downloads: URL and the checksums its scripts name. */
+  network: Array<{ url: string; checksums: string[] }>;
 }
 
 export interface KeyOptions {
@@ -30,7 +33,7 @@ export interface KeyOptions {
   keyExtra?: string;
 }
 
-/** Every stage's key, in manifest order. */
+/** Every stage's key, in chain order, with its input files. */
 export async function computeKeys(manifest: StageManifest, options: KeyOptions): Promise<StageKey[]> {
   const pizlixDir = path.resolve(options.pizlixDir);
   if (!(await stat(pizlixDir).then((s) => s.isDirectory(), () => false))) {
@@ -38,16 +41,15 @@ export async function computeKeys(manifest: StageManifest, options: KeyOptions):
   }
   const checkoutRoot = path.dirname(pizlixDir);
   const pizlixRel = path.basename(pizlixDir);
-  const matchers = new Map(manifest.stages.map((stage) => [stage.name, stageMatcher(stage, pizlixRel)]));
-  const anyStage = (rel: string) => [...matchers.values()].some((m) => m(rel));
-  const checkout = await Checkout.open(checkoutRoot, anyStage);
-  log.debug(`hashed inputs of ${checkout.size} files (${checkout.usesGit ? 'git ids' : 'contents'})`);
+  const plans = manifest.stages.map((stage) => stagePlan(stage, pizlixRel));
+  const checkout = await Checkout.scan(checkoutRoot, uniqueWanted(plans.flatMap((p) => p.wanted)));
+  log.debug(`ids of ${checkout.size} files (${checkout.usesGit ? 'git ids where git has them' : 'contents'})`);
 
   const keys: StageKey[] = [];
-  for (const stage of manifest.stages) {
-    const files = checkout.select(matchers.get(stage.name)!);
+  for (const [index, stage] of manifest.stages.entries()) {
+    const files = plans[index].select(checkout);
     if (files.length === 0) log.warning(`stage ${stage.name}: no file matches its inputs under ${checkoutRoot}`);
-    const inputs = Object.fromEntries(files.map(([rel, id]) => [rel, `${id.mode} ${id.oid}`]));
+    const network = (stage.reading?.network ?? []).map((n) => ({ url: n.url, checksums: [...n.checksums].sort() })).sort((a, b) => (a.url < b.url ? -1 : 1));
     const parentKey = stage.parent ? keys.find((k) => k.stage === stage.parent)!.key : null;
     const material = JSON.stringify({
       format: KEY_FORMAT,
@@ -57,17 +59,79 @@ export async function computeKeys(manifest: StageManifest, options: KeyOptions):
       parent: parentKey,
       extra: options.keyExtra ?? '',
       inputs: files.map(([rel, id]) => [rel, id.mode, id.oid]),
+      // Only present when used, so a manifest without downloads or stage material keeps its keys.
+      ...(network.length > 0 ? { network } : {}),
+      ...(stage.keyExtra !== undefined ? { stageExtra: stage.keyExtra } : {}),
     });
-    keys.push({ stage: stage.name, key: `pizlix-${stage.name}-${sha256Text(material).slice(0, 40)}`, parentKey, inputs });
+    keys.push({
+      stage: stage.name,
+      key: `pizlix-${stage.name}-${sha256Text(material).slice(0, 40)}`,
+      parentKey,
+      inputs: Object.fromEntries(files.map(([rel, id]) => [rel, `${id.mode} ${id.oid}`])),
+      network,
+    });
   }
   return keys;
 }
 
-/** A stage's inputs: its patterns and its own entry script, less the excluded globs. */
-function stageMatcher(stage: StageDefinition, pizlixRel: string): (rel: string) => boolean {
-  const include = picomatch([...stage.inputs, `${pizlixRel}/${stage.script}`], { dot: true });
-  const exclude = stage.exclude.length > 0 ? picomatch(stage.exclude, { dot: true }) : () => false;
-  return (rel) => include(rel) && !exclude(rel);
+/** What one stage hashes: the paths to ask the checkout for, and how to pick its files from the answer. */
+interface StagePlan {
+  wanted: WantedPath[];
+  select(checkout: Checkout): Array<[string, FileEntry]>;
+}
+
+/**
+ * A stage's inputs: its entry script, the manifest's patterns and what its scripts read, less excluded
+ * globs and build outputs. Matchers are compiled once per stage; paths outside the wanted ones are never
+ * looked at.
+ */
+function stagePlan(stage: StageDefinition, pizlixRel: string): StagePlan {
+  const wanted: WantedPath[] = [{ path: `${pizlixRel}/${stage.script}`, kind: 'file', onDisk: false }, ...stage.inputs.map(manifestPattern)];
+  for (const input of stage.reading?.inputs ?? []) wanted.push({ path: input.path, kind: input.kind, onDisk: input.onDisk, editedSince: input.editedSince });
+  const excluded = compileAny([...stage.exclude, ...(stage.reading ? staticOutputs(pizlixRel) : [])]);
+  const written = compileAny(stage.reading ? allOutputs(stage) : []);
+  return {
+    wanted,
+    select(checkout) {
+      const files = new Map<string, FileEntry>();
+      for (const w of wanted) {
+        for (const [rel, entry] of checkout.select(w)) {
+          if (excluded(rel) || (!entry.tracked && written(rel))) continue;
+          files.set(rel, entry);
+        }
+      }
+      return [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    },
+  };
+}
+
+/** Outputs of this stage's scripts; a file git tracks is never one (the build only rewrites it). */
+function allOutputs(stage: StageDefinition): string[] {
+  return (stage.reading?.outputs ?? []).flatMap((o) => (isGlobPattern(o) ? [o] : [o, `${o}/**`]));
+}
+
+/** A manifest pattern: `dir/**` is the tree below dir, other globs stay globs, a plain path is one file. */
+export function manifestPattern(pattern: string): WantedPath {
+  const tree = /^(.*)\/\*\*$/.exec(pattern);
+  if (tree && !isGlobPattern(tree[1])) return { path: tree[1], kind: 'tree', onDisk: false };
+  return { path: pattern, kind: isGlobPattern(pattern) ? 'glob' : 'file', onDisk: false };
+}
+
+function compileAny(patterns: string[]): (rel: string) => boolean {
+  if (patterns.length === 0) return () => false;
+  const matchers = patterns.map(globMatcher);
+  return (rel) => matchers.some((m) => m(rel));
+}
+
+function uniqueWanted(list: WantedPath[]): WantedPath[] {
+  const seen = new Map<string, WantedPath>();
+  for (const w of list) {
+    const key = `${w.kind}\0${w.path}\0${w.editedSince ?? ''}`;
+    const known = seen.get(key);
+    if (!known) seen.set(key, { ...w });
+    else known.onDisk ||= w.onDisk;
+  }
+  return [...seen.values()];
 }
 
 /** The first characters of a key's hash, for tables. */
@@ -88,3 +152,4 @@ export function diffInputs(before: Record<string, string>, after: Record<string,
   const changed = Object.keys(after).filter((p) => p in before && before[p] !== after[p]).sort();
   return { added, removed, changed };
 }
+

@@ -8,9 +8,9 @@ import os from 'node:os';
 import { errorMessage, InputError } from '../util/errors.js';
 import { formatDuration } from '../util/format.js';
 import { log } from '../util/log.js';
-import { chainTo, loadManifest } from '../chain/manifest.js';
+import { loadChain } from '../chain/chain.js';
+import { chainTo } from '../chain/manifest.js';
 import { computeKeys, shortKey } from '../chain/keys.js';
-import { PIZLIX_MANIFEST } from '../chain/pizlix-manifest.js';
 import { describeExplanation, explain, planStages } from '../plan/plan.js';
 import { STAGE_TABLE_HEADER, logTail, stageTableRow } from '../build/report.js';
 import { runStage, type StageResult } from '../build/run-stage.js';
@@ -21,6 +21,7 @@ import { textTable } from './table.js';
 import { bootTest, type BootOptions } from './boot-test-verb.js';
 import { fetchVerb, type FetchOptions } from './fetch-verb.js';
 import { makeImage, type ImageOptions } from './image-verb.js';
+import { addChainVerbs } from './chain-verbs.js';
 
 interface CommonOptions {
   pizlixDir: string;
@@ -33,7 +34,7 @@ interface CommonOptions {
 function withCommonOptions(command: Command): Command {
   return command
     .option('--pizlix-dir <dir>', 'the pizlix folder of the Fil-C checkout', 'pizlix')
-    .option('--manifest <file>', 'YAML stage manifest instead of the built-in Pizlix one')
+    .option('--manifest <file>', 'YAML stage manifest replacing or amending the chain the scripts define')
     .option('--store-path <dir>', 'local snapshot store', defaultStorePath())
     .option('--store-max-size <size>', 'evict least-recently-used entries beyond this size, e.g. 300G')
     .option('--key-extra <text>', 'extra key material');
@@ -44,7 +45,7 @@ async function localStore(options: CommonOptions): Promise<SnapshotStore> {
 }
 
 function manifestOf(options: CommonOptions) {
-  return loadManifest(options.manifest ? path.resolve(options.manifest) : undefined);
+  return loadChain({ pizlixDir: path.resolve(options.pizlixDir), manifestFile: options.manifest ? path.resolve(options.manifest) : undefined });
 }
 
 interface BuildOptions extends CommonOptions {
@@ -214,12 +215,7 @@ export function cli(): Command {
       await fetchVerb(options);
     });
 
-  program
-    .command('manifest')
-    .description('print the built-in Pizlix stage manifest (a starting point for --manifest)')
-    .action(() => {
-      process.stdout.write(PIZLIX_MANIFEST.trimStart());
-    });
+  addChainVerbs(program, withCommonOptions);
 
   return program;
 }
