@@ -568,7 +568,8 @@ export class ScriptReader {
     if (base && NO_READS.has(base)) return;
     if (base && SHELLS.has(base)) return this.viaShell(args, shell, line, env, clearEnv);
     if (base) this.knownTool(base, args, shell, line);
-    if (name?.includes('/') && this.runPath(argv[0], args, env, shell, line, clearEnv, !KNOWN_TOOLS.has(base!))) return;
+    // A path (also one with a part the reader cannot know: ./install-$OS.sh) runs that script.
+    if (plainField(argv[0]).includes('/') && this.runPath(argv[0], args, env, shell, line, clearEnv, !KNOWN_TOOLS.has(base ?? ''))) return;
     this.generic(args, shell, line);
   }
 
@@ -897,7 +898,7 @@ export class ScriptReader {
     if (place.area === 'unknown') return this.widen(place.text, shell, trail);
     if (place.area !== 'checkout' || place.glob) return;
     const pinPath = findPin(this.view, place.rel);
-    if (!pinPath) return this.hole(place.rel, 'projeny: no .projeny pin', trail);
+    if (!pinPath) return this.hole(place.rel, 'projeny: the pin does not exist', trail);
     const pin = readPin(this.view, pinPath);
     this.input(pin.pin, 'file', true, 'projeny pin', trail);
     if (!pin.archive || this.view.kind(pin.archive) !== 'file') this.hole(pin.archive ?? pin.pin, `projeny: the tarball ${pin.pin} names (Archive:) does not exist`, trail);
