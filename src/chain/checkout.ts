@@ -55,77 +55,84 @@ function rootOf(wanted: WantedPath): string {
 }
 
 export class Checkout {
-  private sortedPaths?: string[];
+  /** Every known path, sorted (native string order): ranges of it are the files below a directory. */
+  readonly paths: string[];
+  /** The entry of paths[i]. */
+  readonly entries: FileEntry[];
+  private readonly positions: Map<string, number>;
 
   private constructor(
     /** Absolute path of the checkout (the pizlix directory's parent). */
     readonly root: string,
-    readonly files: Map<string, FileEntry>,
+    files: Map<string, FileEntry>,
     readonly usesGit: boolean,
-  ) {}
+  ) {
+    this.paths = [...files.keys()].sort();
+    this.entries = this.paths.map((p) => files.get(p)!);
+    this.positions = new Map(this.paths.map((p, i) => [p, i]));
+  }
 
   static async scan(root: string, wanted: WantedPath[]): Promise<Checkout> {
     const absolute = path.resolve(root);
     const top = await repositoryTop(absolute);
     const files = new Map<string, FileEntry | null>();
-    const checkout = new Checkout(absolute, files as Map<string, FileEntry>, top !== undefined);
     const nested = new Set<string>();
     const workTrees = wanted.filter((w) => w.editedSince !== undefined);
     const viaGit = wanted.filter((w) => w.editedSince === undefined);
     if (top !== undefined) await gitView(top, path.relative(top, absolute), viaGit, files, nested);
     // A work tree counts only with its edits, whatever git says about the files in it.
-    for (const w of workTrees) for (const rel of [...files.keys()]) if (rel.startsWith(`${w.path}/`)) files.delete(rel);
+    if (workTrees.length > 0) {
+      const prefixes = workTrees.map((w) => `${w.path}/`);
+      for (const rel of files.keys()) if (prefixes.some((p) => rel.startsWith(p))) files.delete(rel);
+    }
     for (const w of workTrees) await editsView(absolute, w, files);
     // From disk: what is read as it is on disk, trees git knows nothing of, nested repositories.
-    const listed = [...files.keys()].sort(byteOrder);
+    const listed = [...files.keys()].sort();
     const fromDisk = viaGit.filter((w) => top === undefined || w.onDisk || (w.kind === 'tree' && !hasPathsUnder(listed, w.path)));
     for (const w of fromDisk) await diskView(absolute, w, files, nested);
     for (const dir of nested) await nestedView(absolute, dir, files);
     await hashPending(absolute, files);
-    return checkout;
+    return new Checkout(absolute, files as Map<string, FileEntry>, top !== undefined);
   }
 
   get size(): number {
-    return this.files.size;
+    return this.paths.length;
   }
 
-  /** Every known path, sorted: ranges of it are the files below a directory. */
-  private sorted(): string[] {
-    this.sortedPaths ??= [...this.files.keys()].sort(byteOrder);
-    return this.sortedPaths;
-  }
-
-  /** Files a wanted path covers, sorted; only the paths below its root are looked at. */
-  select(wanted: WantedPath): Array<[string, FileEntry]> {
+  /** Marks the files a wanted path covers; only the paths below its root are looked at. */
+  mark(wanted: WantedPath, marks: Uint8Array): void {
     if (wanted.kind === 'file') {
-      const entry = this.files.get(wanted.path);
-      return entry ? [[wanted.path, entry]] : [];
+      const at = this.positions.get(wanted.path);
+      if (at !== undefined) marks[at] = 1;
+      return;
     }
     const base = rootOf(wanted);
-    const matches = wanted.kind === 'glob' ? globMatcher(wanted.path) : () => true;
+    const matches = wanted.kind === 'glob' ? globMatcher(wanted.path) : undefined;
+    const [from, to] = this.range(base);
+    for (let i = from; i < to; i++) if (!matches || matches(this.paths[i])) marks[i] = 1;
+  }
+
+  /** Files a wanted path covers, sorted. */
+  select(wanted: WantedPath): Array<[string, FileEntry]> {
+    const marks = new Uint8Array(this.paths.length);
+    this.mark(wanted, marks);
     const out: Array<[string, FileEntry]> = [];
-    for (const rel of this.below(base)) if (matches(rel)) out.push([rel, this.files.get(rel)!]);
+    for (let i = 0; i < marks.length; i++) if (marks[i]) out.push([this.paths[i], this.entries[i]]);
     return out;
   }
 
-  /** Paths below a directory ('' for all), by binary search in the sorted list. */
-  private *below(dir: string): Generator<string> {
-    const paths = this.sorted();
-    if (!dir) {
-      yield* paths;
-      return;
-    }
+  /** The indexes [from, to) of the paths below a directory ('' for all), by binary search. */
+  private range(dir: string): [number, number] {
+    if (!dir) return [0, this.paths.length];
     const prefix = `${dir}/`;
-    for (let i = lowerBound(paths, prefix); i < paths.length && paths[i].startsWith(prefix); i++) yield paths[i];
+    const from = lowerBound(this.paths, prefix);
+    // '/' + 1 is '0': every path below dir sorts before dir + '0'.
+    return [from, lowerBound(this.paths, `${dir}0`, from)];
   }
 }
 
-function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function lowerBound(sorted: string[], key: string): number {
-  let lo = 0;
+function lowerBound(sorted: string[], key: string, from = 0): number {
+  let lo = from;
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
@@ -154,12 +161,18 @@ async function gitView(top: string, prefix: string, wanted: WantedPath[], files:
     git(top, ['ls-files', '-s', '-z', '--full-name', '--', ...pathspecs]),
     git(top, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none', '--', ...pathspecs]),
   ]);
-  for (const record of index.split('\0')) {
-    if (!record) continue;
-    const tab = record.indexOf('\t');
-    const [mode, oid, stage] = record.slice(0, tab).split(' ');
-    const rel = fromRepo(record.slice(tab + 1));
-    if (rel === undefined || stage === '2' || stage === '3') continue;
+  // "<mode> <oid> <stage>\t<path>\0": read by position, a hundred thousand times.
+  const skip = prefix ? prefix.length + 1 : 0;
+  for (let at = 0; at < index.length; ) {
+    const end = index.indexOf('\0', at);
+    const stop = end < 0 ? index.length : end;
+    const tab = index.indexOf('\t', at);
+    const mode = index.slice(at, at + 6);
+    const oid = index.slice(at + 7, tab - 2);
+    const stage = index[tab - 1];
+    const rel = index.slice(tab + 1 + skip, stop);
+    at = stop + 1;
+    if (stage === '2' || stage === '3') continue;
     if (mode === '160000') nested.add(rel); // a submodule: its files come from its own repository
     else files.set(rel, { mode, oid, tracked: true });
   }
@@ -189,12 +202,45 @@ async function gitView(top: string, prefix: string, wanted: WantedPath[], files:
  */
 function pathspecsFor(wanted: WantedPath[], toRepo: (rel: string) => string): string[] {
   const specs = new Set<string>();
+  const roots = new Set<string>();
   for (const w of wanted) {
     const root = rootOf(w);
     if (w.kind === 'glob' && root === '') specs.add(`:(glob)${toRepo(w.path)}`);
-    else specs.add(`:(literal)${toRepo(root) || '.'}`);
+    else roots.add(root);
   }
+  for (const root of collapse([...roots])) specs.add(`:(literal)${toRepo(root) || '.'}`);
   return [...specs];
+}
+
+/**
+ * Fewer, wider pathspecs: git matches every path against every pathspec, so 170 projects of one directory
+ * cost more as 170 pathspecs than as their directory. Paths below another wanted path are dropped; siblings
+ * that are many (COLLAPSE or more) become their parent directory — never the checkout root.
+ */
+const COLLAPSE = 8;
+function collapse(roots: string[]): string[] {
+  let current = new Set(roots);
+  for (;;) {
+    if (current.has('')) return [''];
+    const sorted = [...current].sort();
+    const kept = sorted.filter((r) => !sorted.some((o) => o !== r && r.startsWith(`${o}/`)));
+    const byParent = new Map<string, string[]>();
+    for (const r of kept) {
+      const parent = path.posix.dirname(r);
+      if (parent === '.') continue;
+      byParent.set(parent, [...(byParent.get(parent) ?? []), r]);
+    }
+    const next = new Set(kept);
+    let changed = false;
+    for (const [parent, children] of byParent) {
+      if (children.length < COLLAPSE) continue;
+      for (const c of children) next.delete(c);
+      next.add(parent);
+      changed = true;
+    }
+    if (!changed) return [...next];
+    current = next;
+  }
 }
 
 /** Files on disk below a wanted path; ids git already has are kept, others are hashed later. */
@@ -260,7 +306,7 @@ async function nestedView(root: string, dir: string, files: Map<string, FileEntr
   const absolute = path.join(root, dir);
   const inner = await Checkout.scan(absolute, [{ path: '', kind: 'tree', onDisk: false }]).catch(() => undefined);
   if (!inner) return;
-  for (const [rel, entry] of inner.files) files.set(`${dir}/${rel}`, entry);
+  inner.paths.forEach((rel, i) => files.set(`${dir}/${rel}`, inner.entries[i]));
 }
 
 async function hashPending(root: string, files: Map<string, FileEntry | null>): Promise<void> {

@@ -8,12 +8,13 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../util/errors.js';
-import { sha256Text } from '../util/hash.js';
+import { createHash } from 'node:crypto';
+import picomatch from 'picomatch';
 import { log } from '../util/log.js';
 import { Checkout, type FileEntry, type WantedPath } from './checkout.js';
 import type { StageDefinition, StageManifest } from './manifest.js';
 import { staticOutputs } from './script-reader.js';
-import { globMatcher, isGlobPattern } from './shell-values.js';
+import { isGlobPattern } from './shell-values.js';
 
 export const KEY_FORMAT = 1;
 
@@ -47,43 +48,51 @@ export async function computeKeys(manifest: StageManifest, options: KeyOptions):
 
   const keys: StageKey[] = [];
   for (const [index, stage] of manifest.stages.entries()) {
-    const files = plans[index].select(checkout);
-    if (files.length === 0) log.warning(`stage ${stage.name}: no file matches its inputs under ${checkoutRoot}`);
     const network = (stage.reading?.network ?? []).map((n) => ({ url: n.url, checksums: [...n.checksums].sort() })).sort((a, b) => (a.url < b.url ? -1 : 1));
     const parentKey = stage.parent ? keys.find((k) => k.stage === stage.parent)!.key : null;
-    const material = JSON.stringify({
-      format: KEY_FORMAT,
-      stage: stage.name,
-      script: stage.script,
-      snapshot: stage.snapshot,
-      parent: parentKey,
-      extra: options.keyExtra ?? '',
-      inputs: files.map(([rel, id]) => [rel, id.mode, id.oid]),
-      // Only present when used, so a manifest without downloads or stage material keeps its keys.
-      ...(network.length > 0 ? { network } : {}),
-      ...(stage.keyExtra !== undefined ? { stageExtra: stage.keyExtra } : {}),
+    // The material is JSON, written piece by piece into the hash: a stage may have a hundred thousand inputs.
+    const hash = createHash('sha256');
+    hash.update(JSON.stringify({ format: KEY_FORMAT, stage: stage.name, script: stage.script, snapshot: stage.snapshot, parent: parentKey, extra: options.keyExtra ?? '' }).slice(0, -1));
+    hash.update(',"inputs":[');
+    const inputs: Record<string, string> = {};
+    let count = 0;
+    let pending: string[] = [];
+    plans[index].each(checkout, (rel, id) => {
+      pending.push(jsonTriple(rel, id.mode, id.oid));
+      if (pending.length === 4096) {
+        hash.update(`${count > 0 ? ',' : ''}${pending.join(',')}`);
+        count += pending.length;
+        pending = [];
+      }
+      inputs[rel] = `${id.mode} ${id.oid}`;
     });
-    keys.push({
-      stage: stage.name,
-      key: `pizlix-${stage.name}-${sha256Text(material).slice(0, 40)}`,
-      parentKey,
-      inputs: Object.fromEntries(files.map(([rel, id]) => [rel, `${id.mode} ${id.oid}`])),
-      network,
-    });
+    if (pending.length > 0) hash.update(`${count > 0 ? ',' : ''}${pending.join(',')}`);
+    count += pending.length;
+    // Only present when used, so a manifest without downloads or stage material keeps its keys.
+    const rest = JSON.stringify({ ...(network.length > 0 ? { network } : {}), ...(stage.keyExtra !== undefined ? { stageExtra: stage.keyExtra } : {}) });
+    hash.update(rest === '{}' ? ']}' : `],${rest.slice(1)}`);
+    if (count === 0) log.warning(`stage ${stage.name}: no file matches its inputs under ${checkoutRoot}`);
+    keys.push({ stage: stage.name, key: `pizlix-${stage.name}-${hash.digest('hex').slice(0, 40)}`, parentKey, inputs, network });
   }
   return keys;
 }
 
-/** What one stage hashes: the paths to ask the checkout for, and how to pick its files from the answer. */
+/** JSON.stringify([a, b, c]) for plain strings, without building the array. */
+function jsonTriple(a: string, b: string, c: string): string {
+  return /["\\\u0000-\u001f\ud800-\udfff]/.test(a) ? JSON.stringify([a, b, c]) : `["${a}","${b}","${c}"]`;
+}
+
+/** What one stage hashes: the paths to ask the checkout for, and how to walk its files in the answer. */
 interface StagePlan {
   wanted: WantedPath[];
-  select(checkout: Checkout): Array<[string, FileEntry]>;
+  /** Calls fn for each of the stage's files, in path order. */
+  each(checkout: Checkout, fn: (rel: string, entry: FileEntry) => void): void;
 }
 
 /**
  * A stage's inputs: its entry script, the manifest's patterns and what its scripts read, less excluded
  * globs and build outputs. Matchers are compiled once per stage; paths outside the wanted ones are never
- * looked at.
+ * looked at, and no list is sorted again: marks over the checkout's sorted paths keep the order.
  */
 function stagePlan(stage: StageDefinition, pizlixRel: string): StagePlan {
   const wanted: WantedPath[] = [{ path: `${pizlixRel}/${stage.script}`, kind: 'file', onDisk: false }, ...stage.inputs.map(manifestPattern)];
@@ -92,15 +101,16 @@ function stagePlan(stage: StageDefinition, pizlixRel: string): StagePlan {
   const written = compileAny(stage.reading ? allOutputs(stage) : []);
   return {
     wanted,
-    select(checkout) {
-      const files = new Map<string, FileEntry>();
-      for (const w of wanted) {
-        for (const [rel, entry] of checkout.select(w)) {
-          if (excluded(rel) || (!entry.tracked && written(rel))) continue;
-          files.set(rel, entry);
-        }
+    each(checkout, fn) {
+      const marks = new Uint8Array(checkout.size);
+      for (const w of wanted) checkout.mark(w, marks);
+      const { paths, entries } = checkout;
+      for (let i = 0; i < marks.length; i++) {
+        if (!marks[i]) continue;
+        const rel = paths[i];
+        if (excluded(rel) || (!entries[i].tracked && written(rel))) continue;
+        fn(rel, entries[i]);
       }
-      return [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     },
   };
 }
@@ -117,10 +127,11 @@ export function manifestPattern(pattern: string): WantedPath {
   return { path: pattern, kind: isGlobPattern(pattern) ? 'glob' : 'file', onDisk: false };
 }
 
+/** One regular expression for all the patterns: tested once per file. */
 function compileAny(patterns: string[]): (rel: string) => boolean {
   if (patterns.length === 0) return () => false;
-  const matchers = patterns.map(globMatcher);
-  return (rel) => matchers.some((m) => m(rel));
+  const re = new RegExp(patterns.map((p) => `(?:${picomatch.makeRe(p, { dot: true }).source})`).join('|'));
+  return (rel) => re.test(rel);
 }
 
 function uniqueWanted(list: WantedPath[]): WantedPath[] {
