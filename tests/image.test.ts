@@ -325,7 +325,7 @@ describe('disk-image action (bundle under dist/, run the way the runner runs it)
     const outputDir = path.join(dir.path, 'job-bad', 'images');
     const job = await runAction({ action: 'disk-image', jobDir: path.join(dir.path, 'job-bad'), inputs: { snapshot, 'output-dir': outputDir, layout: 'msdos' } });
     assert.equal(job.main.exitCode, 1);
-    assert.match(job.main.stdout, /::error::input 'layout': unknown layout 'msdos'; expected one of: pizlix/);
+    assert.match(job.main.stdout, /::error::input 'layout': 'msdos' is not supported; expected one of: pizlix/);
     assert.match(job.summary, /Pizlix disk image failed/);
     assert.equal(job.outputs.image, undefined);
     await assert.rejects(stat(outputDir));

@@ -174,7 +174,7 @@ describe('fetch action (release)', () => {
     const r = await runAction({ action: 'fetch', inputs: { repository: REPO, token: TOKEN, tag: 'v2', files: 'disk.vmdk' }, env: { ...env(), PIZLIX_STAGE_RETRY_DELAY_SCALE: '0.01' }, jobDir });
     assert.equal(r.main.exitCode, 0, failureText(r));
     assert.deepEqual(server.storageFaults, { unavailable: 0, cutOff: 0 });
-    assert.equal([...r.main.stdout.matchAll(/downloading \S+ failed .*trying again/g)].length, 2, r.main.stdout);
+    assert.equal([...r.main.stdout.matchAll(/downloading \S+ failed \(attempt \d of 3\): .*; retrying in/g)].length, 2, r.main.stdout);
     assert.deepEqual(await readFile(r.outputs.vmdk), v2.assets['disk.vmdk']);
   });
 

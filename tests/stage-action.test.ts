@@ -226,7 +226,7 @@ describe('stage action, runner-style', () => {
       [{ stage: 'nope' }, /input 'stage': 'nope' is not a stage .*expected one of: s1, s2, s3/],
       [{ stage: 's1', lfs: '/' }, /input 'lfs': '\/' is a system directory/],
       [{ stage: 's1', lfs: 'relative/dir' }, /input 'lfs': 'relative\/dir' is not an absolute path/],
-      [{ stage: 's1', store: 'nfs' }, /input 'store': unknown store 'nfs'.*local, actions-cache, artifact, auto/],
+      [{ stage: 's1', store: 'nfs' }, /input 'store': 'nfs' is not supported; expected one of: local, actions-cache, artifact, auto/],
       [{ stage: 's1', 'timeout-minutes': 'soon' }, /input 'timeout-minutes': 'soon' is not a number/],
       [{ stage: 's1', 'lookup-only': 'maybe' }, /input 'lookup-only': 'maybe' is not a boolean/],
     ];

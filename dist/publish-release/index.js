@@ -34158,6 +34158,26 @@ class TimeoutError extends Error {
 function errorMessage(err) {
     return err instanceof Error ? err.message : String(err);
 }
+/** A stage's entry script failed, or finished without doing what its stage must do. Its log tells why. */
+class StageScriptError extends Error {
+    logFile;
+    constructor(message, logFile, cause) {
+        super(message, cause === undefined ? undefined : { cause });
+        this.logFile = logFile;
+        this.name = 'StageScriptError';
+    }
+}
+/** A stage cannot start: its parent's snapshot is not in the store (or is corrupt there). */
+class MissingParentError extends Error {
+    parent;
+    parentKey;
+    constructor(parent, parentKey, store, problem) {
+        super(`parent stage '${parent}' (key ${parentKey}) ${problem} the ${store} store; ${problem === 'is not in' ? `build '${parent}' first (with the same checkout, manifest, key-extra and store)` : `rebuild '${parent}'`}`);
+        this.parent = parent;
+        this.parentKey = parentKey;
+        this.name = 'MissingParentError';
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/util/log.ts
 /**
@@ -34206,8 +34226,8 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(4006);
-var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+var node_modules_picomatch = __nccwpck_require__(4006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(node_modules_picomatch);
 ;// CONCATENATED MODULE: ./src/release/files.ts
 /** Resolving a list of file paths and globs (relative to a base directory) to existing regular files. */
 
@@ -39431,6 +39451,43 @@ async function withAssets(github, repository, release) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/util/retry.ts
+/**
+ * Retrying work that can fail for a moment (a dropped connection, a 5xx, a 429): one policy type and one
+ * loop for every caller — the remote stores, release downloads, the S3 client.
+ */
+
+
+/** Tests shorten every wait between attempts with PIZLIX_STAGE_RETRY_DELAY_SCALE (e.g. 0.01). */
+function retryDelayScale(env = process.env) {
+    const scale = Number(env.PIZLIX_STAGE_RETRY_DELAY_SCALE ?? 1);
+    return Number.isFinite(scale) && scale >= 0 ? scale : 1;
+}
+/** An error that another attempt cannot fix (a corrupt archive, a validation error). */
+class PermanentError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'PermanentError';
+    }
+}
+/** Runs `attempt` until it succeeds, the error is not retryable, or the policy is used up; rethrows the last error. */
+async function withRetries(what, policy, attempt, options = {}) {
+    const retryable = options.isRetryable ?? ((err) => !(err instanceof PermanentError));
+    let delay = policy.delayMs * retryDelayScale();
+    for (let n = 1;; n++) {
+        try {
+            return await attempt(n);
+        }
+        catch (err) {
+            if (n >= policy.attempts || !retryable(err))
+                throw err;
+            log.warning(`${what} failed (attempt ${n} of ${policy.attempts}): ${errorMessage(err)}; retrying in ${(delay / 1000).toFixed(1)} s`);
+            await new Promise((resolve) => setTimeout(resolve, delay));
+            delay *= 2;
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/release/transfer.ts
 /**
  * Streaming asset transfers. Downloads ask the API for the asset's bytes (Accept:
@@ -39447,37 +39504,24 @@ async function withAssets(github, repository, release) {
 
 
 
-
 const MAX_REDIRECTS = 5;
-const DOWNLOAD_ATTEMPTS = 3;
 /**
  * Downloads an asset to `target`, verifying it against `expectedSha256`; on mismatch nothing is left
  * behind. A dropped connection or a 5xx answer is tried again (a fresh signed URL each time); a
  * mismatch is not, since the release itself is then wrong.
  */
 function downloadAsset(github, asset, target, expectedSha256) {
-    return withRetries(`downloading ${asset.name}`, () => downloadOnce(github, asset, target, expectedSha256));
+    return transfer_withRetries(`downloading ${asset.name}`, () => downloadOnce(github, asset, target, expectedSha256));
 }
 /** Downloads a small asset (SHA256SUMS) into memory. */
 function downloadAssetText(github, asset) {
-    return withRetries(`downloading ${asset.name}`, async () => (await openAssetStream(github, asset)).text());
+    return transfer_withRetries(`downloading ${asset.name}`, async () => (await openAssetStream(github, asset)).text());
 }
-async function withRetries(what, attempt) {
-    for (let n = 1;; n++) {
-        try {
-            return await attempt();
-        }
-        catch (err) {
-            if (n >= DOWNLOAD_ATTEMPTS || !isTransient(err))
-                throw err;
-            const delaySeconds = 2 ** n;
-            log.warning(`${what} failed (${errorMessage(err)}); trying again in ${delaySeconds} s (attempt ${n + 1} of ${DOWNLOAD_ATTEMPTS})`);
-            await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000 * RETRY_DELAY_SCALE));
-        }
-    }
+/** Downloads are tried three times, 2 s then 4 s apart; only transient failures are retried. */
+const DOWNLOAD_RETRY = { attempts: 3, delayMs: 2000 };
+function transfer_withRetries(what, attempt) {
+    return withRetries(what, DOWNLOAD_RETRY, attempt, { isRetryable: isTransient });
 }
-/** Tests shorten the waits between attempts. */
-const RETRY_DELAY_SCALE = Number(process.env.PIZLIX_STAGE_RETRY_DELAY_SCALE ?? 1);
 function isTransient(err) {
     if (err instanceof GitHubApiError)
         return err.status >= 500 || err.status === 429;
@@ -39670,69 +39714,418 @@ async function putAsset(github, repository, release, previous, file, hash) {
     return current ? 'replaced' : 'uploaded';
 }
 
-;// CONCATENATED MODULE: ./src/actions/inputs.ts
-/** Reading action inputs with validation: every error names the input, what was wrong and what would be right. */
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: ./src/store/types.ts
+/**
+ * The snapshot store: where stage snapshots live between jobs. Every backend (a local or shared
+ * directory, the Actions cache, workflow artifacts) offers the same three verbs — lookup, fetch,
+ * publish — and keeps the same metadata with each snapshot.
+ */
+/** The store kinds a build may ask for; `auto` picks one from what is configured. */
+const STORE_KINDS = ['local', 'actions-cache', 'artifact', 'auto'];
+const META_FORMAT = 1;
+
+;// CONCATENATED MODULE: ./src/store/trust.ts
+/**
+ * Which builds are trusted. A pull request's build may read what trusted refs published, but what it
+ * publishes is never returned to builds of the default branch or of tags.
+ */
 
 
-
-function textInput(name, fallback = '') {
-    return getInput(name).trim() || fallback;
+const UNTRUSTED_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment', 'merge_group']);
+/**
+ * Decides the scope of this build from the runner's environment.
+ * @param trustedRefs globs of refs whose builds are trusted; default: the repository's default branch and tags.
+ *   Outside GitHub (no GITHUB_REF) a build is trusted: the workstation owns its store.
+ */
+function trust_scopeFromEnvironment(env = process.env, trustedRefs) {
+    const ref = env.GITHUB_REF ?? '';
+    if (!ref)
+        return { trust: 'trusted', ref: 'local' };
+    if (UNTRUSTED_EVENTS.has(env.GITHUB_EVENT_NAME ?? ''))
+        return { trust: 'untrusted', ref };
+    const patterns = trustedRefs && trustedRefs.length > 0 ? trustedRefs : defaultTrustedRefs(env);
+    return { trust: picomatch.isMatch(ref, patterns) ? 'trusted' : 'untrusted', ref };
 }
-function requiredInput(name, expected) {
-    const value = getInput(name).trim();
-    if (!value)
-        throw new errors_InputError(name, 'is required but empty', expected);
-    return value;
+function defaultTrustedRefs(env) {
+    const refs = ['refs/tags/*'];
+    const defaultBranch = readDefaultBranch(env);
+    refs.push(defaultBranch ? `refs/heads/${defaultBranch}` : 'refs/heads/main');
+    return refs;
 }
-function booleanInput(name, fallback = false) {
-    const value = getInput(name).trim().toLowerCase();
-    if (!value)
-        return fallback;
-    if (['true', 'yes', '1', 'on'].includes(value))
-        return true;
-    if (['false', 'no', '0', 'off'].includes(value))
-        return false;
-    throw new errors_InputError(name, `'${value}' is not a boolean`, 'true or false');
-}
-function numberInput(name, options = {}) {
-    const value = core.getInput(name).trim();
-    if (!value)
+function readDefaultBranch(env) {
+    if (!env.GITHUB_EVENT_PATH)
         return undefined;
-    const number = Number(value);
-    const kind = options.integer ? 'a whole number' : 'a number';
-    const range = `${options.min !== undefined ? ` ≥ ${options.min}` : ''}${options.max !== undefined ? ` ≤ ${options.max}` : ''}`;
-    if (!Number.isFinite(number) || (options.integer && !Number.isInteger(number)))
-        throw new InputError(name, `'${value}' is not ${kind}`, `${kind}${range}`);
-    if ((options.min !== undefined && number < options.min) || (options.max !== undefined && number > options.max)) {
-        throw new InputError(name, `${value} is out of range`, `${kind}${range}`);
+    try {
+        const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
+        return event.repository?.default_branch;
     }
-    return number;
+    catch {
+        return undefined;
+    }
 }
-function choiceInput(name, choices, fallback) {
-    const value = getInput(name).trim() || fallback;
-    if (!choices.includes(value))
-        throw new errors_InputError(name, `'${value}' is not supported`, `one of: ${choices.join(', ')}`);
-    return value;
+/** A file-name-safe form of a ref, for directory names and key prefixes. */
+function refSlug(ref) {
+    return ref.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100);
 }
-/** A path input; relative paths are taken from the workspace, as actions/checkout places files there. */
-function pathInput(name, fallback = '') {
-    const value = core.getInput(name).trim() || fallback;
-    if (!value)
-        return '';
-    return path.resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), value);
+/**
+ * The name of the scope a build writes to: `trusted`, or `untrusted<separator><ref slug>`. Stores turn it
+ * into a directory (`-`), a cache-key segment (`-`) or an object prefix (`/`).
+ */
+function writeScopeName(scope, separator = '-') {
+    return scope.trust === 'trusted' ? 'trusted' : `untrusted${separator}${refSlug(scope.ref)}`;
 }
-/** A list input: one item per line or comma-separated. */
-function listInput(name) {
-    return core
-        .getInput(name)
-        .split(/[\n,]/)
-        .map((s) => s.trim())
-        .filter(Boolean);
+/** Scopes a build may read, most specific first: trusted builds only `trusted`; untrusted ones their own, then `trusted`. */
+function readableScopeNames(scope, separator = '-') {
+    return scope.trust === 'trusted' ? ['trusted'] : [writeScopeName(scope, separator), 'trusted'];
 }
-/** Scratch directory of this action under RUNNER_TEMP. */
-function runnerTemp(...parts) {
-    const base = process.env.RUNNER_TEMP || external_node_path_default().join(process.env.TMPDIR || '/tmp', 'pizlix-stage-runner-temp');
+/**
+ * Whether a build may use an entry, judged by who published it (its metadata), on top of where it was found:
+ * a trusted build never uses what an untrusted build published.
+ */
+function mayUse(scope, meta) {
+    return scope.trust === 'untrusted' || meta.trust === 'trusted';
+}
+
+;// CONCATENATED MODULE: ./src/options/option.ts
+/**
+ * Options, declared once per verb and read the same way by its action (inputs) and its command-line verb
+ * (flags): one parser per option, so the same bad value gives the same error on both surfaces, and a test
+ * can hold every action.yml to its schema.
+ */
+
+
+
+function option_camelCase(name) {
+    return name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
+}
+/** Several options are wrong: every problem at once, so a workflow is fixed in one go. */
+class InvalidOptionsError extends Error {
+    problems;
+    constructor(problems) {
+        super(problems.map((p) => p.message).join('\n'));
+        this.problems = problems;
+        this.name = 'InvalidOptionsError';
+    }
+}
+/**
+ * Reads every option of a schema offered on the context's surface. `raw(name)` gives what the user wrote
+ * (empty when nothing). A single problem is thrown as its InputError, several as InvalidOptionsError.
+ */
+function option_readOptions(schema, raw, context) {
+    const values = {};
+    const problems = [];
+    for (const [name, option] of Object.entries(schema)) {
+        if (option.only && option.only !== context.surface)
+            continue;
+        let text = (raw(name) ?? '').trim();
+        if (!text)
+            text = option.default ?? option.fallback?.(context) ?? '';
+        try {
+            if (!text && option.required)
+                throw new errors_InputError(name, 'is required but empty', option.required);
+            values[option_camelCase(name)] = option.parse(text, name, context);
+        }
+        catch (err) {
+            if (!(err instanceof errors_InputError))
+                throw err;
+            problems.push(err);
+        }
+    }
+    if (problems.length === 1)
+        throw problems[0];
+    if (problems.length > 1)
+        throw new InvalidOptionsError(problems);
+    return values;
+}
+/** Options of `schema` without the named ones (a verb that reuses another's options but not all). */
+function option_omit(schema, ...names) {
+    const copy = { ...schema };
+    for (const name of names)
+        delete copy[name];
+    return copy;
+}
+/** Free text, trimmed; '' when not given. */
+function option_text(description, more = {}) {
+    return { description, ...more, parse: (raw) => raw };
+}
+/** Free text; undefined when not given. */
+function optionalText(description, more = {}) {
+    return { description, ...more, parse: (raw) => raw || undefined };
+}
+function pathOption(description, more = {}) {
+    return { placeholder: '<path>', description, ...more, parse: (raw, _name, context) => (raw ? external_node_path_default().resolve(context.baseDir, raw) : undefined) };
+}
+/** An absolute path, for directories whose contents get replaced (a relative one would depend on where the verb runs). */
+function absolutePath(description, more) {
+    return {
+        placeholder: '<dir>',
+        description,
+        ...more,
+        parse(raw, name) {
+            if (!path.isAbsolute(raw))
+                throw new InputError(name, `'${raw}' is not an absolute path`, 'an absolute path such as /mnt/lfs');
+            return path.normalize(raw);
+        },
+    };
+}
+const TRUE = ['true', 'yes', '1', 'on'];
+const FALSE = ['false', 'no', '0', 'off'];
+function option_boolean(description, more = {}) {
+    return {
+        description,
+        default: 'false',
+        ...more,
+        flag: true,
+        parse(raw, name) {
+            const value = raw.toLowerCase();
+            if (TRUE.includes(value))
+                return true;
+            if (FALSE.includes(value) || value === '')
+                return false;
+            throw new errors_InputError(name, `'${raw}' is not a boolean`, 'true or false');
+        },
+    };
+}
+function describeRange(range) {
+    const kind = range.integer ? 'a whole number' : 'a number';
+    const bounds = [
+        range.min !== undefined ? `≥ ${range.min}` : '',
+        range.above !== undefined ? `> ${range.above}` : '',
+        range.max !== undefined ? `≤ ${range.max}` : '',
+    ].filter(Boolean);
+    return bounds.length ? `${kind} ${bounds.join(' and ')}` : kind;
+}
+/** A number within a range; undefined when not given. */
+function numberOption(description, range, more = {}) {
+    return {
+        placeholder: '<n>',
+        description,
+        ...more,
+        parse(raw, name) {
+            if (!raw)
+                return undefined;
+            const value = Number(raw);
+            if (!Number.isFinite(value) || (range.integer && !Number.isInteger(value)))
+                throw new errors_InputError(name, `'${raw}' is not ${range.integer ? 'a whole number' : 'a number'}`, describeRange(range));
+            const outside = (range.min !== undefined && value < range.min) || (range.above !== undefined && value <= range.above) || (range.max !== undefined && value > range.max);
+            if (outside)
+                throw new errors_InputError(name, `${raw} is out of range`, describeRange(range));
+            return value;
+        },
+    };
+}
+/** One of a fixed set of words. */
+function choice(description, choices, more = {}) {
+    return {
+        placeholder: `<${choices.join('|')}>`,
+        description,
+        ...more,
+        parse(raw, name) {
+            if (!choices.includes(raw))
+                throw new errors_InputError(name, raw ? `'${raw}' is not supported` : 'is empty', `one of: ${choices.join(', ')}`);
+            return raw;
+        },
+    };
+}
+/** One of a fixed set of words, or undefined when not given (the caller decides from other options). */
+function optionalChoice(description, choices, more = {}) {
+    const word = choice(description, choices, more);
+    return { ...word, parse: (raw, name, context) => (raw ? word.parse(raw, name, context) : undefined) };
+}
+/** A size such as 2G, 300G or 512M, in bytes; undefined when not given. */
+function sizeOption(description, more = {}) {
+    const { min, minText, ...rest } = more;
+    return {
+        placeholder: '<size>',
+        description,
+        ...rest,
+        parse(raw, name) {
+            if (!raw)
+                return undefined;
+            const bytes = parseSize(raw);
+            if (bytes === undefined || bytes <= 0)
+                throw new errors_InputError(name, `'${raw}' is not a size`, 'a size such as 2G, 300G or 512M');
+            if (min !== undefined && bytes < min)
+                throw new errors_InputError(name, `${raw} is too small`, `at least ${minText ?? `${min} bytes`}`);
+            return bytes;
+        },
+    };
+}
+/** A list: one item per line or comma-separated (`newlineOnly`: one per line, commas kept). */
+function list(description, more = {}) {
+    const { newlineOnly, ...rest } = more;
+    return {
+        placeholder: '<items>',
+        description,
+        ...rest,
+        parse: (raw) => raw
+            .split(newlineOnly ? /\n/ : /[\n,]/)
+            .map((s) => s.trim())
+            .filter(Boolean),
+    };
+}
+/** Any option with a further check of its parsed value (e.g. a path that must exist). */
+function refine(option, check) {
+    return { ...option, parse: (raw, name, context) => check(option.parse(raw, name, context), name, context) };
+}
+
+;// CONCATENATED MODULE: ./src/options/common.ts
+/** Options several verbs share: where the chain is (checkout, manifest, key material) and which store holds the snapshots. */
+
+
+
+
+
+/** Scratch directory of a verb: under RUNNER_TEMP in an action, under the system's temporary directory elsewhere. */
+function scratchDir(context, ...parts) {
+    const base = context.env.RUNNER_TEMP || external_node_path_default().join(context.env.TMPDIR || external_node_os_default().tmpdir(), context.surface === 'action' ? 'pizlix-stage-runner-temp' : 'pizlix-stage');
     return external_node_path_default().join(base, ...parts);
+}
+const chainOptions = {
+    'pizlix-dir': pathOption('The pizlix folder of the Fil-C checkout (relative to the workspace); its parent is the checkout whose files the keys hash.', {
+        default: 'pizlix',
+        placeholder: '<dir>',
+    }),
+    manifest: pathOption('A YAML stage manifest replacing or amending the chain read from the pizlix folder (see README).', { placeholder: '<file>' }),
+    'key-extra': optionalText('Extra key material, e.g. the runner image id, so that different build hosts do not share snapshots; must match across the jobs of a build.', {
+        placeholder: '<text>',
+    }),
+};
+const storeOptions = {
+    store: choice('Where snapshots live between jobs: local (a directory on the runner or a shared disk), actions-cache, artifact, or auto (local when store-path is set, else actions-cache). Default auto; local on the command line.', STORE_KINDS, {
+        actionDefault: 'auto',
+        fallback: (context) => (context.surface === 'cli' ? 'local' : 'auto'),
+    }),
+    'store-path': pathOption('Directory of the local store. Default $RUNNER_TOOL_CACHE/pizlix-stage/store (~/.cache/pizlix-stage/store outside a runner).', { placeholder: '<dir>' }),
+    'store-max-size': sizeOption('Evict least-recently-used local store entries beyond this size, e.g. 300G.'),
+    'cache-budget': sizeOption("The repository's Actions cache size limit (store actions-cache), e.g. 10G (github.com's default) or what the repository's settings allow. A snapshot of a fifth of it or more earns a warning in the job summary.", { default: '10G', only: 'action' }),
+    'trusted-refs': list('Refs whose builds are trusted (globs, comma or newline separated). Default the default branch and tags.', { only: 'action' }),
+};
+/** What openStore needs, from the store options as read (the trust scope from the job's environment). */
+function storeRequest(values, env = process.env) {
+    return {
+        kind: values.store,
+        path: values.storePath,
+        maxBytes: values.storeMaxSize,
+        cacheBudgetBytes: values.cacheBudget,
+        scope: scopeFromEnvironment(env, values.trustedRefs),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/options/release.ts
+/** Options of the fetch and publish-release actions and the command line's fetch verb. */
+
+
+
+const fetchOptions = {
+    source: optionalChoice('`release` (GitHub Releases of `repository`) or `store` (one snapshot from a store by `key`). Default: store when key is given, else release.', ['release', 'store']),
+    repository: option_text('Repository whose releases to read, as owner/name (for source release); with run-id, the repository whose run holds the artifacts.', { placeholder: '<owner/name>' }),
+    tag: option_text('Release tag, or `latest` for the repository\'s latest release.', { default: 'latest', placeholder: '<tag>' }),
+    files: list('Asset names or globs to download, one per line or comma-separated; SHA256SUMS always comes along.', { default: 'disk.img.zst', placeholder: '<globs>' }),
+    directory: pathOption('Where the files go. Default $RUNNER_TEMP/pizlix-release; pizlix-release on the command line.', {
+        placeholder: '<dir>',
+        fallback: (context) => (context.surface === 'action' ? scratchDir(context, 'pizlix-release') : 'pizlix-release'),
+    }),
+    unpack: option_boolean('Unpack disk.img.zst into disk.img (sparse) next to it.', { default: 'true' }),
+    token: option_text('Token for the GitHub API (needed for private repositories; raises the rate limit). Default github.token; GITHUB_TOKEN on the command line.', {
+        secret: true,
+        actionDefault: '${{ github.token }}',
+        only: 'action',
+    }),
+    ...storeOptions,
+    'run-id': numberOption("For store artifact: read the snapshots of this workflow run (of `repository`, default this repository) with `token`, e.g. a release pipeline reusing a build run's.", { min: 1, integer: true }, {
+        only: 'action',
+    }),
+    stage: optionalText('Stage whose snapshot the key names (for source store); checked against the entry.', { placeholder: '<stage>' }),
+    key: optionalText("Store key of the snapshot (for source store), e.g. the stage action's `key` output.", { placeholder: '<key>' }),
+};
+const publishOptions = {
+    tag: option_text('Tag of the release, e.g. v2026.11.25. Created at the workflow\'s commit when it does not exist.', { required: 'a release tag such as v2026.11.25' }),
+    name: option_text('Title of the release. Default the tag.'),
+    body: optionalText('Release notes (markdown).'),
+    files: list('Files to upload, one path or glob per line (relative to the workspace). A SHA256SUMS among them is checked, otherwise one is computed.', {
+        newlineOnly: true,
+        required: 'one path or glob per line',
+    }),
+    repository: option_text('Repository to publish to, as owner/name.', { actionDefault: '${{ github.repository }}', fallback: (context) => context.env.GITHUB_REPOSITORY ?? '', required: 'owner/name' }),
+    token: option_text('Token with contents write permission.', { secret: true, actionDefault: '${{ github.token }}', required: 'a token with contents: write permission' }),
+    draft: option_boolean('Create the release as a draft.'),
+    prerelease: option_boolean('Mark the release as a prerelease.'),
+    'make-latest': choice("`true`, `false` or `legacy` (latest by date and version), as GitHub's make_latest.", MAKE_LATEST, { default: 'true' }),
+};
+
+;// CONCATENATED MODULE: ./src/options/surfaces.ts
+/**
+ * The two surfaces options are read on: an action's inputs (INPUT_* variables, defaults from action.yml)
+ * and a command-line verb's flags (commander). Both end in readOptions, so both validate alike.
+ */
+
+
+
+
+
+function actionContext(env = process.env) {
+    return { surface: 'action', baseDir: env.GITHUB_WORKSPACE || process.cwd(), env };
+}
+function cliContext(env = process.env) {
+    return { surface: 'cli', baseDir: process.cwd(), env };
+}
+/** Reads an action's inputs; secrets are masked before anything could print them. */
+function readActionOptions(schema, env = process.env) {
+    for (const [name, option] of Object.entries(schema)) {
+        if (option.secret && option.only !== 'cli') {
+            const value = getInput(name);
+            if (value)
+                core_setSecret(value);
+        }
+    }
+    return option_readOptions(schema, (name) => getInput(name), actionContext(env));
+}
+/** Declares a schema's command-line options on a commander command (values are checked later, by readCliOptions). */
+function addCliOptions(command, schema, positional = []) {
+    for (const [name, option] of Object.entries(schema)) {
+        if (option.only === 'action' || positional.includes(name))
+            continue;
+        const defaultText = option.default && !option.flag ? ` (default: ${option.default})` : '';
+        if (option.flag) {
+            if (option.default === 'true')
+                command.option(`--no-${name}`, `do not: ${option.description}`);
+            else
+                command.option(`--${name}`, option.description);
+        }
+        else {
+            command.option(`--${name} ${option.placeholder ?? '<value>'}`, `${option.description}${defaultText}`);
+        }
+    }
+    return command;
+}
+/**
+ * Reads a verb's options from commander's parsed values (and its positional arguments, by option name).
+ * `--checks <file>`-style options read the named file.
+ */
+function readCliOptions(schema, parsed, positional = {}, env = process.env) {
+    const context = cliContext(env);
+    return readOptions(schema, (name) => {
+        if (name in positional)
+            return positional[name];
+        const value = parsed[camelCase(name)];
+        if (value === undefined)
+            return undefined;
+        if (typeof value === 'boolean')
+            return String(value);
+        const textValue = String(value);
+        if (!schema[name]?.cliReadsFile || !textValue)
+            return textValue;
+        try {
+            return readFileSync(path.resolve(context.baseDir, textValue), 'utf8');
+        }
+        catch (err) {
+            throw new InputError(name, `cannot read ${textValue}: ${err.message}`, 'a readable file');
+        }
+    }, context);
 }
 
 ;// CONCATENATED MODULE: ./src/actions/publish-release/main.ts
@@ -39744,28 +40137,26 @@ function runnerTemp(...parts) {
 
 
 
+
+
 async function main() {
     useActionsLogging();
     try {
-        const tag = requiredInput('tag', 'a release tag such as v2026.11.25');
-        const repository = parseRepository(requiredInput('repository', 'owner/name'));
-        const token = requiredInput('token', 'a token with contents: write permission');
-        core_setSecret(token);
-        const patterns = getMultilineInput('files').map((line) => line.trim()).filter(Boolean);
-        const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+        const values = readActionOptions(publishOptions);
+        const context = actionContext();
         const options = {
-            repository,
-            tag,
-            name: textInput('name'),
-            body: textInput('body') || undefined,
+            repository: parseRepository(values.repository),
+            tag: values.tag,
+            name: values.name,
+            body: values.body,
             targetCommit: process.env.GITHUB_SHA || undefined,
-            files: await resolveFiles(patterns, workspace),
-            draft: booleanInput('draft'),
-            prerelease: booleanInput('prerelease'),
-            makeLatest: choiceInput('make-latest', MAKE_LATEST, 'true'),
-            workDir: runnerTemp('pizlix-publish', tag),
+            files: await resolveFiles(values.files, context.baseDir),
+            draft: values.draft,
+            prerelease: values.prerelease,
+            makeLatest: values.makeLatest,
+            workDir: scratchDir(context, 'pizlix-publish', values.tag),
         };
-        const result = await publishRelease(connectToGitHub(token), options);
+        const result = await publishRelease(connectToGitHub(values.token), options);
         setOutput('url', result.url);
         setOutput('uploaded', result.uploaded.join('\n'));
         setOutput('replaced', result.replaced.join('\n'));

@@ -31654,6 +31654,26 @@ class TimeoutError extends Error {
 function errorMessage(err) {
     return err instanceof Error ? err.message : String(err);
 }
+/** A stage's entry script failed, or finished without doing what its stage must do. Its log tells why. */
+class StageScriptError extends Error {
+    logFile;
+    constructor(message, logFile, cause) {
+        super(message, cause === undefined ? undefined : { cause });
+        this.logFile = logFile;
+        this.name = 'StageScriptError';
+    }
+}
+/** A stage cannot start: its parent's snapshot is not in the store (or is corrupt there). */
+class MissingParentError extends Error {
+    parent;
+    parentKey;
+    constructor(parent, parentKey, store, problem) {
+        super(`parent stage '${parent}' (key ${parentKey}) ${problem} the ${store} store; ${problem === 'is not in' ? `build '${parent}' first (with the same checkout, manifest, key-extra and store)` : `rebuild '${parent}'`}`);
+        this.parent = parent;
+        this.parentKey = parentKey;
+        this.name = 'MissingParentError';
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/util/log.ts
 /**

@@ -4,11 +4,12 @@
  */
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../util/errors.js';
+import { MissingParentError, StageScriptError, errorMessage } from '../util/errors.js';
 import { run, which } from '../util/exec.js';
 import { formatBytes, formatDuration } from '../util/format.js';
 import { group, log } from '../util/log.js';
-import { computeKeys, shortKey, type StageKey } from '../chain/keys.js';
+import { shellQuote } from '../util/shell.js';
+import { computeKeys, type StageKey } from '../chain/keys.js';
 import { loadChain } from '../chain/chain.js';
 import { findStage, type StageDefinition } from '../chain/manifest.js';
 import { detectCompression } from '../rootfs/archive.js';
@@ -52,82 +53,111 @@ export interface StageResult {
   logFile?: string;
 }
 
+/** One stage run: what is known once the request is checked and the key computed. */
+interface StageJob {
+  request: StageRequest;
+  definition: StageDefinition;
+  key: StageKey;
+  lfs: string;
+  pizlixDir: string;
+  started: number;
+}
+
 export async function runStage(request: StageRequest): Promise<StageResult> {
-  const started = Date.now();
-  const elapsed = () => (Date.now() - started) / 1000;
-  const pizlixDir = path.resolve(request.pizlixDir);
-  if (!(await stat(pizlixDir).then((s) => s.isDirectory(), () => false))) {
-    throw new InputError('pizlix-dir', `${pizlixDir} is not a directory`, 'the pizlix folder of a Fil-C checkout');
+  const job = await prepareJob(request);
+  const { definition, key } = job;
+  const existing = await request.store.lookup(key.key);
+  if (existing) {
+    log.info(`store (${request.store.kind}) has ${definition.name} (${formatBytes(existing.meta.size)}, built in ${formatDuration(existing.meta.buildSeconds)})`);
+    if (request.lookupOnly) return resultOf(job, { cacheHit: true });
+    const restored = await restoreStored(job);
+    if (restored) return restored;
+    log.warning(`the stored ${definition.name} snapshot failed verification; building the stage instead`);
+  } else {
+    log.info(`store (${request.store.kind}) has no ${definition.name} snapshot for this key`);
   }
+  if (request.lookupOnly) return resultOf(job, { cacheHit: false });
+  return buildStage(job);
+}
+
+/** Checks the request (the LFS root must not hold anything we keep) and computes the stage's key. */
+async function prepareJob(request: StageRequest): Promise<StageJob> {
+  const started = Date.now();
+  const pizlixDir = path.resolve(request.pizlixDir);
   const manifest = loadChain({ pizlixDir, manifestFile: request.manifestFile });
   const definition = findStage(manifest, request.stage);
   const lfs = validateLfsPath(request.lfs, [
     { what: 'pizlix directory', path: pizlixDir },
     { what: 'working directory', path: request.workDir },
-    ...(request.store.kind === 'local' ? [{ what: 'store', path: (request.store as unknown as { root: string }).root }] : []),
+    ...(request.store.directory ? [{ what: 'store', path: request.store.directory }] : []),
     ...(request.protect ?? []),
   ]);
-
   const keys = await group('Computing stage keys', () => computeKeys(manifest, { pizlixDir, keyExtra: request.keyExtra }));
   const key = keys.find((k) => k.stage === definition.name)!;
   log.info(`stage ${definition.name}: key ${key.key}`);
   await mkdir(request.workDir, { recursive: true });
-
-  const existing = await request.store.lookup(key.key);
-  if (existing) {
-    log.info(`store (${request.store.kind}) has ${definition.name} (${formatBytes(existing.meta.size)}, built in ${formatDuration(existing.meta.buildSeconds)})`);
-    if (request.lookupOnly) return { stage: definition.name, key: key.key, parentKey: key.parentKey, cacheHit: true, built: false, seconds: elapsed() };
-    const fetched = await request.store.fetch(key.key, request.workDir);
-    if (fetched) {
-      await group(`Restoring ${definition.name} into ${lfs}`, () => restoreSnapshot(fetched.file, lfs, definition.name));
-      return { stage: definition.name, key: key.key, parentKey: key.parentKey, cacheHit: true, built: false, snapshot: fetched.file, snapshotSize: fetched.meta.size, seconds: elapsed() };
-    }
-    log.warning(`the stored ${definition.name} snapshot failed verification; building the stage instead`);
-  } else {
-    log.info(`store (${request.store.kind}) has no ${definition.name} snapshot for this key`);
-  }
-  if (request.lookupOnly) return { stage: definition.name, key: key.key, parentKey: key.parentKey, cacheHit: false, built: false, seconds: elapsed() };
-
-  return buildStage(request, definition, key, lfs, pizlixDir, started);
+  return { request, definition, key, lfs, pizlixDir, started };
 }
 
-async function buildStage(
-  request: StageRequest,
-  definition: StageDefinition,
-  key: StageKey,
-  lfs: string,
-  pizlixDir: string,
-  started: number,
-): Promise<StageResult> {
-  const script = path.join(pizlixDir, definition.script);
-  const parentKey = key.parentKey;
-  const parentEntry = parentKey ? await request.store.lookup(parentKey) : undefined;
+function resultOf(job: StageJob, outcome: Partial<StageResult> & { cacheHit: boolean }): StageResult {
+  return { stage: job.definition.name, key: job.key.key, parentKey: job.key.parentKey, built: false, seconds: (Date.now() - job.started) / 1000, ...outcome };
+}
+
+/** A hit: the stored snapshot into $LFS. Undefined when the entry failed verification (a miss after all). */
+async function restoreStored(job: StageJob): Promise<StageResult | undefined> {
+  const fetched = await job.request.store.fetch(job.key.key, job.request.workDir);
+  if (!fetched) return undefined;
+  await group(`Restoring ${job.definition.name} into ${job.lfs}`, () => restoreSnapshot(fetched.file, job.lfs, job.definition.name));
+  return resultOf(job, { cacheHit: true, snapshot: fetched.file, snapshotSize: fetched.meta.size });
+}
+
+/** A miss: the parent's root filesystem, the entry script, its checks, and the snapshot published. */
+async function buildStage(job: StageJob): Promise<StageResult> {
+  await checkMachine(job);
+  await prepareRoot(job);
+  const { buildSeconds, logFile, snapshotPath, zstdCopy } = await runEntryScript(job);
+  await checkScriptResult(job, snapshotPath, logFile);
+  const storeFile = await storableSnapshot(snapshotPath, zstdCopy);
+  const entry = await publishSnapshot(job, storeFile, buildSeconds);
+  return resultOf(job, { cacheHit: false, built: true, snapshot: storeFile, snapshotSize: entry.meta.size, buildSeconds, logFile });
+}
+
+/** Root, the lfs user, tools and disk space, all reported at once before hours of work. */
+async function checkMachine(job: StageJob): Promise<void> {
+  const parentEntry = job.key.parentKey ? await job.request.store.lookup(job.key.parentKey) : undefined;
   const expectedBytes = parentEntry ? parentEntry.meta.size * 6 : 1 << 30;
   await preflight({
-    script,
+    script: path.join(job.pizlixDir, job.definition.script),
     tools: STAGE_TOOLS,
     needsRoot: true,
     needsLfsUser: true,
     space: [
-      { dir: lfs, bytes: expectedBytes, what: 'the root filesystem' },
-      { dir: request.workDir, bytes: expectedBytes / 3, what: 'the snapshot' },
+      { dir: job.lfs, bytes: expectedBytes, what: 'the root filesystem' },
+      { dir: job.request.workDir, bytes: expectedBytes / 3, what: 'the snapshot' },
     ],
   });
   if (!(await which('pigz'))) log.warning('pigz is not installed: the stage script will compress its snapshot with single-threaded gzip');
+}
 
-  if (definition.parent) {
-    if (!parentEntry) {
-      throw new InputError('stage', `parent stage '${definition.parent}' (key ${parentKey}) is not in the ${request.store.kind} store`, `build '${definition.parent}' first`);
-    }
-    const parent = await request.store.fetch(parentKey!, request.workDir);
-    if (!parent) throw new InputError('stage', `parent stage '${definition.parent}' (key ${parentKey}) failed verification in the store`, `rebuild '${definition.parent}'`);
-    await group(`Restoring parent ${definition.parent} into ${lfs}`, () => restoreSnapshot(parent.file, lfs, definition.parent!));
-  } else {
+/** $LFS as the stage's script expects it: the parent's snapshot restored, or (first stage) an empty root. */
+async function prepareRoot(job: StageJob): Promise<void> {
+  const { definition, key, request, lfs } = job;
+  if (!definition.parent) {
     const unmounted = await unmountBelow(lfs);
     if (unmounted.length > 0) log.warning(`unmounted what an earlier job left below ${lfs}: ${unmounted.join(', ')}`);
     await wipeLfs(lfs);
+    return;
   }
+  const parentKey = key.parentKey!;
+  if (!(await request.store.lookup(parentKey))) throw new MissingParentError(definition.parent, parentKey, request.store.kind, 'is not in');
+  const parent = await request.store.fetch(parentKey, request.workDir);
+  if (!parent) throw new MissingParentError(definition.parent, parentKey, request.store.kind, 'failed verification in');
+  await group(`Restoring parent ${definition.parent} into ${lfs}`, () => restoreSnapshot(parent.file, lfs, definition.parent!));
+}
 
+/** Runs the entry script as Pizlix runs it, with the gzip shim first on PATH; nothing it mounted outlives it. */
+async function runEntryScript(job: StageJob): Promise<{ buildSeconds: number; logFile: string; snapshotPath: string; zstdCopy: string }> {
+  const { definition, request, lfs, pizlixDir } = job;
   const snapshotPath = path.join(pizlixDir, definition.snapshot);
   const zstdCopy = path.join(request.workDir, `lfs-${definition.name}.tar.zst`);
   await rm(snapshotPath, { force: true });
@@ -135,59 +165,45 @@ async function buildStage(
   const shim = await installGzipShim(path.join(request.workDir, 'shim'), snapshotPath, zstdCopy);
   const logFile = path.join(request.workDir, `${definition.name}.log`);
   await rm(logFile, { force: true });
-
-  let buildSeconds: number;
+  log.startGroup(`Building ${definition.name}: ${definition.script}`);
   try {
-    log.startGroup(`Building ${definition.name}: ${definition.script}`);
-    ({ seconds: buildSeconds } = await runScript({
-      script,
+    const { seconds } = await runScript({
+      script: path.join(pizlixDir, definition.script),
       cwd: pizlixDir,
       env: { ...process.env, ...shim.env, LFS: lfs, PATH: `${shim.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` },
       logFile,
       label: `${definition.name} (${definition.script})`,
       timeoutSeconds: request.timeoutMinutes ? request.timeoutMinutes * 60 : undefined,
-    }));
+    });
+    log.info(`${definition.name} built in ${formatDuration(seconds)}`);
+    return { buildSeconds: seconds, logFile, snapshotPath, zstdCopy };
   } catch (err) {
-    Object.assign(err as object, { logFile });
-    throw err;
+    throw new StageScriptError(`${definition.script} failed: ${errorMessage(err)}`, logFile, err);
   } finally {
     log.endGroup();
     // Whatever the script left mounted must not outlive it (the post step checks again).
     await unmountBelow(lfs);
   }
-  log.info(`${definition.name} built in ${formatDuration(buildSeconds)}`);
+}
 
+/** The script must have finished its stage the way Pizlix's next script checks: the state file, the snapshot. */
+async function checkScriptResult(job: StageJob, snapshotPath: string, logFile: string): Promise<void> {
+  const { definition, lfs } = job;
   const state = await readBuildState(lfs);
   if (state !== definition.name) {
-    throw Object.assign(new Error(`${definition.script} finished but ${lfs}/sources/lfsbuildstate says '${state ?? '(missing)'}', not '${definition.name}'`), { logFile });
+    throw new StageScriptError(`${definition.script} finished but ${lfs}/sources/lfsbuildstate says '${state ?? '(missing)'}', not '${definition.name}'`, logFile);
   }
   if (!(await stat(snapshotPath).then((s) => s.isFile(), () => false))) {
-    throw Object.assign(new Error(`${definition.script} finished without writing its snapshot ${snapshotPath}`), { logFile });
+    throw new StageScriptError(`${definition.script} finished without writing its snapshot ${snapshotPath}`, logFile);
   }
-  const storeFile = await storableSnapshot(snapshotPath, zstdCopy);
+}
+
+async function publishSnapshot(job: StageJob, storeFile: string, buildSeconds: number) {
+  const { definition, key, request } = job;
   const compression = (await detectCompression(storeFile)) === 'zstd' ? 'zstd' : 'gzip';
-  const entry = await group(`Publishing ${definition.name} to the ${request.store.kind} store`, () =>
-    request.store.publish(storeFile, {
-      key: key.key,
-      stage: definition.name,
-      parentKey,
-      compression,
-      buildSeconds,
-      inputs: key.inputs,
-    }),
+  return group(`Publishing ${definition.name} to the ${request.store.kind} store`, () =>
+    request.store.publish(storeFile, { key: key.key, stage: definition.name, parentKey: key.parentKey, compression, buildSeconds, inputs: key.inputs }),
   );
-  return {
-    stage: definition.name,
-    key: key.key,
-    parentKey,
-    cacheHit: false,
-    built: true,
-    snapshot: storeFile,
-    snapshotSize: entry.meta.size,
-    seconds: (Date.now() - started) / 1000,
-    buildSeconds,
-    logFile,
-  };
 }
 
 /**
@@ -201,11 +217,7 @@ async function storableSnapshot(snapshotPath: string, zstdCopy: string): Promise
   log.info(`the script's snapshot was not written through the gzip shim; transcoding it to zstd`);
   const compression = await detectCompression(snapshotPath);
   const gunzip = (await which('pigz')) ? 'pigz' : 'gzip';
-  const decompress = compression === 'gzip' ? `${gunzip} -dc ${q(snapshotPath)}` : `cat ${q(snapshotPath)}`;
-  await run('bash', ['-o', 'pipefail', '-c', `${decompress} | zstd -q -T0 -3 -f -o ${q(zstdCopy)}`]);
+  const decompress = compression === 'gzip' ? `${gunzip} -dc ${shellQuote(snapshotPath)}` : `cat ${shellQuote(snapshotPath)}`;
+  await run('bash', ['-o', 'pipefail', '-c', `${decompress} | zstd -q -T0 -3 -f -o ${shellQuote(zstdCopy)}`]);
   return zstdCopy;
-}
-
-function q(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

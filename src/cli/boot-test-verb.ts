@@ -1,45 +1,17 @@
 /** The command line's boot-test verb (also the last step of `pipeline`). */
-import { readFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { InputError } from '../util/errors.js';
-import { formatDuration, parseSize } from '../util/format.js';
+import { formatDuration } from '../util/format.js';
 import { log } from '../util/log.js';
-import type { AcceleratorChoice } from '../vm/accel.js';
+import type { bootOptions } from '../options/boot-test.js';
+import type { Values } from '../options/option.js';
 import { runBootTest } from '../vm/boot-test.js';
-import { splitArguments } from '../vm/qemu.js';
 import type { BootTestReport } from '../vm/report.js';
-import { parseUserChecks } from '../vm/user-checks.js';
 import { textTable } from './table.js';
 
-export interface BootOptions {
-  outputDir: string;
-  user: string;
-  password: string;
-  accel: string;
-  cpus?: string;
-  memory: string;
-  timeoutMultiplier: string;
-  qemuArgs?: string;
-  checks?: string;
-}
+export type BootValues = Values<typeof bootOptions> & { outputDir: string };
 
-export async function bootTest(image: string, options: BootOptions): Promise<BootTestReport> {
-  if (!['auto', 'kvm', 'tcg'].includes(options.accel)) throw new InputError('accel', `is '${options.accel}'`, "'auto', 'kvm' or 'tcg'");
-  const memory = parseSize(options.memory);
-  if (memory === undefined) throw new InputError('memory', `is '${options.memory}'`, 'a size such as 2G or 3072M');
-  const report = await runBootTest({
-    image: path.resolve(image),
-    username: options.user,
-    password: options.password,
-    accel: options.accel as AcceleratorChoice,
-    cpus: options.cpus ? Number(options.cpus) : os.availableParallelism(),
-    memoryMiB: Math.floor(memory / (1024 * 1024)),
-    qemuArgs: splitArguments(options.qemuArgs ?? ''),
-    timeoutMultiplier: Number(options.timeoutMultiplier),
-    userChecks: options.checks ? parseUserChecks(await readFile(path.resolve(options.checks), 'utf8')) : [],
-    outputDir: path.resolve(options.outputDir),
-  });
+export async function bootTest(image: string, options: BootValues): Promise<BootTestReport> {
+  const { user, password, checks, memory, ...rest } = options;
+  const report = await runBootTest({ ...rest, image, username: user, password, userChecks: checks, memoryMiB: memory });
   printVerdicts(report);
   return report;
 }

@@ -13,39 +13,41 @@ import { formatTrail } from '../chain/references.js';
 import { staticOutputs } from '../chain/script-reader.js';
 import { globMatcher } from '../chain/shell-values.js';
 import { log } from '../util/log.js';
+import { omit, type Values } from '../options/option.js';
+import { chainVerbOptions } from '../options/stage.js';
+import { addCliOptions, readCliOptions } from '../options/surfaces.js';
 import { textTable } from './table.js';
 
-interface ChainOptions {
-  pizlixDir: string;
-  manifest?: string;
-  keyExtra?: string;
-  json?: boolean;
-}
+type ChainOptions = Values<typeof chainVerbOptions>;
+type Parsed = Record<string, unknown>;
 
 function chainOf(options: ChainOptions): StageManifest {
-  return loadChain({ pizlixDir: path.resolve(options.pizlixDir), manifestFile: options.manifest ? path.resolve(options.manifest) : undefined });
+  return loadChain({ pizlixDir: options.pizlixDir, manifestFile: options.manifest });
 }
 
-export function addChainVerbs(program: Command, withCommonOptions: (command: Command) => Command): void {
-  withCommonOptions(program.command('inputs <stage>').description('every input of a stage, with the script line that made it one'))
-    .option('--json', 'print the inputs as JSON')
-    .action(async (stage: string, options: ChainOptions) => {
+export function addChainVerbs(program: Command): void {
+  addCliOptions(program.command('inputs <stage>').description('every input of a stage, with the script line that made it one'), chainVerbOptions).action(
+    async (stage: string, parsed: Parsed) => {
+      const options = readCliOptions(chainVerbOptions, parsed);
       await printInputs(chainOf(options), stage, options);
-    });
+    },
+  );
 
-  withCommonOptions(program.command('check').description("references in the stages' scripts that resolve to nothing, and projects/ entries no stage uses"))
-    .option('--json', 'print the findings as JSON')
-    .action((options: ChainOptions) => {
-      const report = checkChain(chainOf(options), path.resolve(options.pizlixDir));
+  addCliOptions(program.command('check').description("references in the stages' scripts that resolve to nothing, and projects/ entries no stage uses"), chainVerbOptions).action(
+    (parsed: Parsed) => {
+      const options = readCliOptions(chainVerbOptions, parsed);
+      const report = checkChain(chainOf(options), options.pizlixDir);
       if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printReport(report);
       if (hasFindings(report)) process.exitCode = 1;
-    });
+    },
+  );
 
-  withCommonOptions(program.command('manifest').description('print the chain the scripts define (or --manifest gives) as a YAML manifest'))
-    .action((options: ChainOptions) => {
-      process.stdout.write(manifestYaml(chainOf(options), path.basename(path.resolve(options.pizlixDir))));
-    });
+  const manifestOptions = omit(chainVerbOptions, 'json', 'key-extra');
+  addCliOptions(program.command('manifest').description('print the chain the scripts define (or --manifest gives) as a YAML manifest'), manifestOptions).action((parsed: Parsed) => {
+    const options = readCliOptions(manifestOptions, parsed);
+    process.stdout.write(manifestYaml(loadChain({ pizlixDir: options.pizlixDir, manifestFile: options.manifest }), path.basename(options.pizlixDir)));
+  });
 }
 
 /** One input as `inputs` shows it. */
@@ -59,10 +61,10 @@ interface InputRow {
 
 async function printInputs(manifest: StageManifest, name: string, options: ChainOptions): Promise<void> {
   const stage = findStage(manifest, name);
-  const keys = await computeKeys(manifest, { pizlixDir: path.resolve(options.pizlixDir), keyExtra: options.keyExtra });
+  const keys = await computeKeys(manifest, { pizlixDir: options.pizlixDir, keyExtra: options.keyExtra });
   const key = keys.find((k) => k.stage === stage.name)!;
   const files = Object.keys(key.inputs);
-  const pizlixRel = path.basename(path.resolve(options.pizlixDir));
+  const pizlixRel = path.basename(options.pizlixDir);
   const count = (p: string, kind: string) =>
     kind === 'file' ? (p in key.inputs ? 1 : 0) : kind === 'tree' ? files.filter((f) => f.startsWith(`${p}/`)).length : files.filter(globMatcher(p)).length;
   const rows: InputRow[] = [

@@ -1,31 +1,26 @@
 /** The command line's fetch verb: a release from GitHub Releases, or one store entry by key. */
-import path from 'node:path';
 import { InputError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { fetchRelease } from '../release/fetch-release.js';
 import { connectToGitHub, parseRepository } from '../release/github.js';
 import { fetchStoreEntry } from '../store/fetch-entry.js';
+import { storeRequest } from '../options/common.js';
+import type { Values } from '../options/option.js';
+import type { fetchOptions } from '../options/release.js';
 import { openStore } from '../store/index.js';
-import { scopeFromEnvironment } from '../store/trust.js';
 import { textTable } from './table.js';
 
-export interface FetchOptions {
-  repository?: string;
-  tag: string;
-  files?: string;
-  directory: string;
-  unpack: boolean;
-  key?: string;
-  storePath: string;
-}
+export type FetchValues = Values<typeof fetchOptions>;
 
 /** `fetch`: a release from GitHub Releases (GITHUB_TOKEN for private repositories), or a store entry by key. */
-export async function fetchVerb(options: FetchOptions): Promise<void> {
-  if (options.key) {
+export async function fetchVerb(options: FetchValues): Promise<void> {
+  const source = options.source ?? (options.key ? 'store' : 'release');
+  if (source === 'store') {
+    if (!options.key) throw new InputError('key', 'is required but empty', "the snapshot's store key (the stage action's key output)");
     if (options.repository) throw new InputError('repository', 'given together with --key', 'either --repository (a release) or --key (a store entry)');
-    const storePath = path.resolve(options.storePath);
-    const store = await openStore({ kind: 'local', path: storePath, scope: scopeFromEnvironment({}) });
-    const fetched = await fetchStoreEntry({ store, where: `at ${storePath}`, stage: '', key: options.key, workDir: path.resolve(options.directory) });
+    const store = await openStore(storeRequest(options, {}));
+    const where = options.storePath ? `at ${options.storePath}` : `of kind ${store.kind}`;
+    const fetched = await fetchStoreEntry({ store, where, stage: options.stage ?? '', key: options.key, workDir: options.directory });
     log.info(`${fetched.meta.stage} snapshot ${options.key}, sha256 ${fetched.meta.sha256} verified: ${fetched.file}`);
     return;
   }
@@ -33,8 +28,8 @@ export async function fetchVerb(options: FetchOptions): Promise<void> {
   const fetched = await fetchRelease(connectToGitHub(process.env.GITHUB_TOKEN), {
     repository: parseRepository(options.repository),
     tag: options.tag,
-    patterns: (options.files ?? '').split(',').map((p) => p.trim()).filter(Boolean),
-    directory: path.resolve(options.directory),
+    patterns: options.files,
+    directory: options.directory,
     unpack: options.unpack,
   });
   log.info(

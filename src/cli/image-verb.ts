@@ -1,28 +1,23 @@
 /** The command line's image verb (also the second step of `pipeline`). */
-import path from 'node:path';
 import { formatBytes, formatDuration } from '../util/format.js';
 import { log } from '../util/log.js';
 import { buildDiskImage, type DiskImageResult } from '../image/build.js';
+import type { Values } from '../options/option.js';
+import type { imageMakingOptions } from '../options/image.js';
 import { textTable } from './table.js';
 
-export interface ImageOptions {
-  outputDir: string;
-  size?: string;
-  vmdk?: string;
-  compress?: boolean;
-  grubCfg?: string;
-  pizlixDir?: string;
-}
+export type ImageValues = Values<typeof imageMakingOptions> & { pizlixDir?: string };
 
-export async function makeImage(snapshot: string, options: ImageOptions): Promise<DiskImageResult> {
+export async function makeImage(snapshot: string, options: ImageValues): Promise<DiskImageResult> {
   const result = await buildDiskImage({
-    snapshot: path.resolve(snapshot),
-    outputDir: path.resolve(options.outputDir),
+    snapshot,
+    outputDir: options.outputDir,
     size: options.size,
+    layout: options.layout,
     vmdk: options.vmdk,
     compress: options.compress,
-    grubCfg: options.grubCfg ? path.resolve(options.grubCfg) : undefined,
-    pizlixDir: options.pizlixDir ? path.resolve(options.pizlixDir) : undefined,
+    grubCfg: options.grubCfg,
+    pizlixDir: options.pizlixDir,
   });
   log.info(
     textTable([

@@ -10,8 +10,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { errorMessage } from '../util/errors.js';
-import { log } from '../util/log.js';
+import { withRetries as retry, type RetryPolicy } from '../util/retry.js';
 import { ByteProgress } from '../util/progress.js';
 import { assertChecksum } from './checksums.js';
 import { GitHubApiError, apiMessageOf, type GitHubConnection } from './github.js';
@@ -25,7 +24,6 @@ export interface AssetRef {
 }
 
 const MAX_REDIRECTS = 5;
-const DOWNLOAD_ATTEMPTS = 3;
 
 /**
  * Downloads an asset to `target`, verifying it against `expectedSha256`; on mismatch nothing is left
@@ -41,21 +39,12 @@ export function downloadAssetText(github: GitHubConnection, asset: AssetRef): Pr
   return withRetries(`downloading ${asset.name}`, async () => (await openAssetStream(github, asset)).text());
 }
 
-async function withRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (n >= DOWNLOAD_ATTEMPTS || !isTransient(err)) throw err;
-      const delaySeconds = 2 ** n;
-      log.warning(`${what} failed (${errorMessage(err)}); trying again in ${delaySeconds} s (attempt ${n + 1} of ${DOWNLOAD_ATTEMPTS})`);
-      await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000 * RETRY_DELAY_SCALE));
-    }
-  }
-}
+/** Downloads are tried three times, 2 s then 4 s apart; only transient failures are retried. */
+const DOWNLOAD_RETRY: RetryPolicy = { attempts: 3, delayMs: 2000 };
 
-/** Tests shorten the waits between attempts. */
-const RETRY_DELAY_SCALE = Number(process.env.PIZLIX_STAGE_RETRY_DELAY_SCALE ?? 1);
+function withRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+  return retry(what, DOWNLOAD_RETRY, attempt, { isRetryable: isTransient });
+}
 
 function isTransient(err: unknown): boolean {
   if (err instanceof GitHubApiError) return err.status >= 500 || err.status === 429;

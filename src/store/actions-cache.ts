@@ -18,29 +18,18 @@
  * <scope> is `trusted` or `untrusted-<ref>`: trusted builds read only trusted entries; untrusted
  * builds read their own, then trusted ones. GitHub additionally scopes caches by branch.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as cache from '@actions/cache';
 import { errorMessage, InputError } from '../util/errors.js';
 import { formatBytes } from '../util/format.js';
 import { log } from '../util/log.js';
 import { ByteProgress } from '../util/progress.js';
-import {
-  DEFAULT_RETRY,
-  describeSnapshot,
-  linkOrCopy,
-  mayUse,
-  moveFile,
-  PermanentError,
-  readMetaFile,
-  RemoteStoreError,
-  type RetryPolicy,
-  verifyDownload,
-  watchPackageReports,
-  withRetries,
-} from './remote-common.js';
+import { PermanentError, withRetries, type RetryPolicy } from '../util/retry.js';
+import { decodeMeta, describeSnapshot, encodeMeta } from './meta.js';
+import { DEFAULT_RETRY, linkOrCopy, moveFile, RemoteStoreError, verifyDownload, watchPackageReports } from './remote-common.js';
 import { CacheStaging, DEFAULT_CACHE_STAGING } from './remote-staging.js';
-import { refSlug } from './trust.js';
+import { mayUse, readableScopeNames, writeScopeName } from './trust.js';
 import type { FetchedSnapshot, PublishMeta, SnapshotMeta, SnapshotStore, StoreEntry, TrustScope } from './types.js';
 
 const NAMESPACE = 'pizlix-stage/v1';
@@ -127,7 +116,7 @@ export class ActionsCacheStore implements SnapshotStore {
         log.info(`actions-cache: ${meta.key} is already present (${existing.location})`);
         return existing;
       }
-      const own = scopeName(this.scope);
+      const own = writeScopeName(this.scope);
       const snapshotKey = snapshotKeyOf(own, meta);
       const progress = new ByteProgress(`actions-cache: upload ${meta.key}`, meta.size);
       await linkOrCopy(file, this.staging.snapshotPath);
@@ -136,7 +125,7 @@ export class ActionsCacheStore implements SnapshotStore {
       progress.finish();
       // The meta entry goes last: until it exists, lookups do not see the snapshot.
       await mkdir(path.dirname(this.staging.metaPath), { recursive: true });
-      await writeFile(this.staging.metaPath, JSON.stringify(meta, null, 2));
+      await writeFile(this.staging.metaPath, encodeMeta(meta));
       await this.save(this.staging.metaPath, `${metaPrefixOf(own, meta.key)}${meta.sha256}`);
       await this.saveLatestPointer(own, meta);
       return { meta, location: snapshotKey };
@@ -158,11 +147,11 @@ export class ActionsCacheStore implements SnapshotStore {
     if (!stage) return [];
     return this.staging.exclusive(async () => {
       const entries: StoreEntry[] = [];
-      for (const scopeKey of readableScopes(this.scope)) {
+      for (const scopeKey of readableScopeNames(this.scope)) {
         const prefix = `${NAMESPACE}/${scopeKey}/latest/${stage}/`;
         const matched = await this.restoreNewest(this.staging.metaPath, prefix, 'list');
         if (!matched?.startsWith(prefix)) continue;
-        const meta = await readMetaFile(this.staging.metaPath, undefined).catch(() => undefined);
+        const meta = await this.readStagedMeta().catch(() => undefined);
         if (!meta || meta.stage !== stage || !mayUse(this.scope, meta)) continue;
         const snapshotKey = snapshotKeyOf(scopeKey, meta);
         if (await this.exists(this.staging.snapshotPath, snapshotKey)) entries.push({ meta, location: snapshotKey });
@@ -173,13 +162,13 @@ export class ActionsCacheStore implements SnapshotStore {
 
   /** Reads the newest meta entry of `key` in each readable scope; the first whose snapshot exists wins. */
   private async findEntry(key: string): Promise<StoreEntry | undefined> {
-    for (const scopeKey of readableScopes(this.scope)) {
+    for (const scopeKey of readableScopeNames(this.scope)) {
       const prefix = metaPrefixOf(scopeKey, key);
       const matched = await this.restoreNewest(this.staging.metaPath, prefix, 'lookup');
       if (!matched?.startsWith(prefix)) continue;
       let meta: SnapshotMeta;
       try {
-        meta = await readMetaFile(this.staging.metaPath, key);
+        meta = await this.readStagedMeta(key);
       } catch (err) {
         log.warning(`actions-cache: ignoring ${matched}: ${errorMessage(err)}`);
         continue;
@@ -193,6 +182,10 @@ export class ActionsCacheStore implements SnapshotStore {
       log.info(`actions-cache: ${matched} names ${snapshotKey}, which is gone (evicted); treating as a miss`);
     }
     return undefined;
+  }
+
+  private async readStagedMeta(expectedKey?: string): Promise<SnapshotMeta> {
+    return decodeMeta(await readFile(this.staging.metaPath, 'utf8'), expectedKey);
   }
 
   /** Whether an entry exists, without downloading it. */
@@ -279,15 +272,6 @@ function throwRestoreFailure(reports: string[]): never {
   const report = reports.join('; ');
   if (/\b(tar|zstd|unzstd|gzip)\b.*(fail|error)|exit code/i.test(report)) throw new PermanentError(report);
   throw new Error(report);
-}
-
-function scopeName(scope: TrustScope): string {
-  return scope.trust === 'trusted' ? 'trusted' : `untrusted-${refSlug(scope.ref)}`;
-}
-
-/** Trusted builds read trusted entries only; untrusted builds their own first, then trusted ones. */
-function readableScopes(scope: TrustScope): string[] {
-  return scope.trust === 'trusted' ? ['trusted'] : [scopeName(scope), 'trusted'];
 }
 
 function metaPrefixOf(scopeKey: string, key: string): string {

@@ -13,25 +13,17 @@
  * With `source` (a token and a run id) lookups and fetches read another run's artifacts, e.g. a
  * release pipeline reusing a build run's snapshots; publishing always goes to the current run.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultArtifactClient, type Artifact, type FindOptions } from '@actions/artifact';
 import { errorMessage, InputError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { ByteProgress } from '../util/progress.js';
-import {
-  DEFAULT_RETRY,
-  describeSnapshot,
-  linkOrCopy,
-  mayUse,
-  moveFile,
-  readMetaFile,
-  RemoteStoreError,
-  type RetryPolicy,
-  verifyDownload,
-  withRetries,
-} from './remote-common.js';
+import { withRetries, type RetryPolicy } from '../util/retry.js';
+import { decodeMeta, describeSnapshot, encodeMeta } from './meta.js';
+import { DEFAULT_RETRY, linkOrCopy, moveFile, RemoteStoreError, verifyDownload } from './remote-common.js';
+import { mayUse } from './trust.js';
 import type { FetchedSnapshot, PublishMeta, SnapshotMeta, SnapshotStore, StoreEntry, TrustScope } from './types.js';
 
 const META_SUFFIX = '.meta';
@@ -48,8 +40,6 @@ export interface ArtifactSource {
 }
 
 export interface ArtifactStoreOptions {
-  /** Days the service keeps uploaded artifacts (default: the repository's setting). */
-  retentionDays?: number;
   /** Read from this run instead of the current one. */
   source?: ArtifactSource;
   /** Scratch space for staging uploads and small downloads (default: $RUNNER_TEMP or the OS temp dir). */
@@ -73,10 +63,6 @@ export class ArtifactStore implements SnapshotStore {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.find = options.source ? { findBy: options.source } : {};
     this.tempRoot = options.tempDir ?? process.env.RUNNER_TEMP ?? os.tmpdir();
-    const days = options.retentionDays;
-    if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 90)) {
-      throw new InputError('retention-days', `${days} is not a valid retention`, 'a whole number of days from 1 to 90');
-    }
   }
 
   async lookup(key: string): Promise<StoreEntry | undefined> {
@@ -127,7 +113,7 @@ export class ArtifactStore implements SnapshotStore {
       progress.add(meta.size);
       progress.finish();
       // The meta artifact goes last: until it exists, lookups do not see the snapshot.
-      await writeFile(path.join(scratch, 'meta.json'), JSON.stringify(meta, null, 2));
+      await writeFile(path.join(scratch, 'meta.json'), encodeMeta(meta));
       await this.upload(metaName(meta.key), path.join(scratch, 'meta.json'), scratch, 6);
       return { meta, location: `artifact ${snapshotId} '${name}'` };
     } finally {
@@ -174,7 +160,7 @@ export class ArtifactStore implements SnapshotStore {
     const scratch = await this.scratchDir('meta');
     try {
       await this.withRetries('lookup', key, () => this.client.downloadArtifact(metaArtifact.id, { ...this.find, path: scratch }));
-      return await readMetaFile(path.join(scratch, 'meta.json'), key);
+      return decodeMeta(await readFile(path.join(scratch, 'meta.json'), 'utf8'), key);
     } catch (err) {
       if (err instanceof RemoteStoreError) throw err;
       log.warning(`artifact: ignoring ${metaArtifact.name}: ${errorMessage(err)}`);
@@ -192,7 +178,7 @@ export class ArtifactStore implements SnapshotStore {
   private async upload(name: string, file: string, root: string, compressionLevel: number): Promise<number> {
     return this.withRetries('upload', name, async () => {
       try {
-        const { id } = await this.client.uploadArtifact(name, [file], root, { retentionDays: this.options.retentionDays, compressionLevel });
+        const { id } = await this.client.uploadArtifact(name, [file], root, { compressionLevel });
         if (id === undefined) throw new Error('the service returned no artifact id');
         return id;
       } catch (err) {

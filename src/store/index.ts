@@ -2,26 +2,25 @@
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../util/errors.js';
-import { parseSize } from '../util/format.js';
 import { ActionsCacheStore } from './actions-cache.js';
 import { ArtifactStore, type ArtifactSource } from './artifact.js';
 import { LocalStore } from './local.js';
-import type { SnapshotStore, TrustScope } from './types.js';
+import { STORE_KINDS, type SnapshotStore, type TrustScope } from './types.js';
 
-export const STORE_KINDS = ['local', 'actions-cache', 'artifact', 'auto'] as const;
-export type StoreKind = (typeof STORE_KINDS)[number];
+export { STORE_KINDS };
+
 
 export interface StoreOptions {
   kind: string;
   /** Local store directory; default under RUNNER_TOOL_CACHE (or ~/.cache outside a runner). */
   path?: string;
-  /** Size cap of the local store, e.g. "200G". */
-  maxSize?: string;
+  /** Size cap of the local store, in bytes. */
+  maxBytes?: number;
   scope: TrustScope;
   /** artifact store: read snapshots of another workflow run (publishing still goes to this run). */
   artifactSource?: ArtifactSource;
-  /** actions-cache store: the repository's cache size limit, e.g. "10G", for the budget warning. */
-  cacheBudget?: string;
+  /** actions-cache store: the repository's cache size limit in bytes, for the budget warning. */
+  cacheBudgetBytes?: number;
 }
 
 /**
@@ -61,16 +60,11 @@ export async function openStore(options: StoreOptions): Promise<SnapshotStore> {
   if (!(STORE_KINDS as readonly string[]).includes(kind)) {
     throw new InputError('store', `unknown store '${kind}'`, STORE_KINDS.join(', '));
   }
-  let maxBytes: number | undefined;
-  if (options.maxSize) {
-    maxBytes = parseSize(options.maxSize);
-    if (maxBytes === undefined) throw new InputError('store-max-size', `'${options.maxSize}' is not a size`, 'a size such as 200G or 500M');
-  }
   if (kind === 'local' || (kind === 'auto' && options.path)) {
     if (options.path !== undefined && options.path !== '' && !path.isAbsolute(options.path)) {
       throw new InputError('store-path', `'${options.path}' is not an absolute path`, 'an absolute directory path');
     }
-    return new LocalStore(options.path || defaultStorePath(), options.scope, { maxBytes });
+    return new LocalStore(options.path || defaultStorePath(), options.scope, { maxBytes: options.maxBytes });
   }
   requireResultsService(kind === 'auto' ? 'actions-cache' : kind);
   if (kind === 'artifact') return new ArtifactStore(options.scope, { source: options.artifactSource });
@@ -78,10 +72,5 @@ export async function openStore(options: StoreOptions): Promise<SnapshotStore> {
   if (stagingDir && !path.isAbsolute(stagingDir)) {
     throw new InputError(CACHE_DIR_VARIABLE, `'${stagingDir}' is not an absolute path`, 'an absolute directory, the same on every runner');
   }
-  let budgetBytes: number | undefined;
-  if (options.cacheBudget) {
-    budgetBytes = parseSize(options.cacheBudget);
-    if (!budgetBytes) throw new InputError('cache-budget', `'${options.cacheBudget}' is not a size`, "a size such as 10G (the repository's Actions cache limit)");
-  }
-  return new ActionsCacheStore(options.scope, { stagingDir, budgetBytes });
+  return new ActionsCacheStore(options.scope, { stagingDir, budgetBytes: options.cacheBudgetBytes });
 }

@@ -13,14 +13,14 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { IntegrityError, errorMessage } from '../util/errors.js';
+import { errorMessage } from '../util/errors.js';
 import { copyWithSha256, writeFileAtomic } from '../util/fsx.js';
 import { formatBytes } from '../util/format.js';
-import { sha256File } from '../util/hash.js';
 import { log } from '../util/log.js';
 import { ByteProgress } from '../util/progress.js';
-import { refSlug } from './trust.js';
-import { META_FORMAT, type FetchedSnapshot, type PublishMeta, type SnapshotMeta, type SnapshotStore, type StoreEntry, type TrustScope } from './types.js';
+import { completeMeta, decodeMeta, encodeMeta, snapshotFileName, verifySnapshotFile } from './meta.js';
+import { readableScopeNames, writeScopeName } from './trust.js';
+import type { FetchedSnapshot, PublishMeta, SnapshotMeta, SnapshotStore, StoreEntry, TrustScope } from './types.js';
 
 const STALE_INCOMING_MS = 24 * 3600 * 1000;
 
@@ -38,13 +38,9 @@ export class LocalStore implements SnapshotStore {
     private readonly options: LocalStoreOptions = {},
   ) {}
 
-  /** Scopes this build may read, most specific first. */
-  private readableScopes(): string[] {
-    return this.scope.trust === 'trusted' ? ['trusted'] : [this.writeScope(), 'trusted'];
-  }
-
-  private writeScope(): string {
-    return this.scope.trust === 'trusted' ? 'trusted' : `untrusted-${refSlug(this.scope.ref)}`;
+  /** This machine's directory of the entries: a restore must never write into it. */
+  get directory(): string {
+    return this.root;
   }
 
   private entryDir(scope: string, key: string): string {
@@ -52,7 +48,7 @@ export class LocalStore implements SnapshotStore {
   }
 
   async lookup(key: string): Promise<StoreEntry | undefined> {
-    for (const scope of this.readableScopes()) {
+    for (const scope of readableScopeNames(this.scope)) {
       const dir = this.entryDir(scope, key);
       const meta = await readMeta(dir);
       if (meta && meta.key === key) return { meta, location: dir };
@@ -65,7 +61,7 @@ export class LocalStore implements SnapshotStore {
     if (!entry) return undefined;
     const file = path.join(entry.location, snapshotFileName(entry.meta));
     try {
-      await verifySnapshot(file, entry.meta);
+      await verifySnapshotFile(file, entry.meta);
     } catch (err) {
       await this.quarantine(entry, errorMessage(err));
       return undefined;
@@ -83,9 +79,9 @@ export class LocalStore implements SnapshotStore {
       const progress = new ByteProgress(`publishing ${partial.stage} to the local store`, (await stat(file)).size);
       const { size, sha256 } = await copyWithSha256(file, target, progress);
       progress.finish();
-      const meta: SnapshotMeta = { ...partial, format: META_FORMAT, size, sha256, created: new Date().toISOString(), trust: this.scope.trust, ref: this.scope.ref };
-      await writeFileAtomic(path.join(incoming, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
-      const final = this.entryDir(this.writeScope(), meta.key);
+      const meta = completeMeta(partial, { size, sha256 }, this.scope);
+      await writeFileAtomic(path.join(incoming, 'meta.json'), encodeMeta(meta));
+      const final = this.entryDir(writeScopeName(this.scope), meta.key);
       await mkdir(path.dirname(final), { recursive: true });
       try {
         await rename(incoming, final);
@@ -110,7 +106,7 @@ export class LocalStore implements SnapshotStore {
 
   async list(stage?: string): Promise<StoreEntry[]> {
     const entries: StoreEntry[] = [];
-    for (const scope of this.readableScopes()) {
+    for (const scope of readableScopeNames(this.scope)) {
       const scopeDir = path.join(this.root, 'entries', scope);
       for (const key of await readdir(scopeDir).catch(() => [] as string[])) {
         const meta = await readMeta(path.join(scopeDir, key));
@@ -164,26 +160,10 @@ export class LocalStore implements SnapshotStore {
   }
 }
 
-export function snapshotFileName(meta: Pick<SnapshotMeta, 'compression'>): string {
-  return meta.compression === 'zstd' ? 'snapshot.tar.zst' : 'snapshot.tar.gz';
-}
-
 async function readMeta(dir: string): Promise<SnapshotMeta | undefined> {
   try {
-    const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as SnapshotMeta;
-    return meta.format === META_FORMAT ? meta : undefined;
+    return decodeMeta(await readFile(path.join(dir, 'meta.json'), 'utf8'));
   } catch {
-    return undefined;
+    return undefined; // no entry, or one from another format: not this store's to return
   }
-}
-
-/** Checks size and sha256 of a snapshot file against its metadata; throws IntegrityError. */
-export async function verifySnapshot(file: string, meta: SnapshotMeta): Promise<void> {
-  const info = await stat(file).catch(() => undefined);
-  if (!info) throw new IntegrityError(`${file} is missing`);
-  if (info.size !== meta.size) throw new IntegrityError(`${file} has ${info.size} bytes, its metadata says ${meta.size}`);
-  const progress = new ByteProgress(`verifying ${meta.stage} snapshot`, meta.size);
-  const actual = await sha256File(file, progress);
-  progress.finish();
-  if (actual !== meta.sha256) throw new IntegrityError(`sha256 of ${file} is ${actual}, expected ${meta.sha256}`);
 }

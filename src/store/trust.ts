@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import picomatch from 'picomatch';
-import type { TrustScope } from './types.js';
+import type { SnapshotMeta, TrustScope } from './types.js';
 
 const UNTRUSTED_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment', 'merge_group']);
 
@@ -41,4 +41,25 @@ function readDefaultBranch(env: NodeJS.ProcessEnv): string | undefined {
 /** A file-name-safe form of a ref, for directory names and key prefixes. */
 export function refSlug(ref: string): string {
   return ref.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100);
+}
+
+/**
+ * The name of the scope a build writes to: `trusted`, or `untrusted<separator><ref slug>`. Stores turn it
+ * into a directory (`-`), a cache-key segment (`-`) or an object prefix (`/`).
+ */
+export function writeScopeName(scope: TrustScope, separator = '-'): string {
+  return scope.trust === 'trusted' ? 'trusted' : `untrusted${separator}${refSlug(scope.ref)}`;
+}
+
+/** Scopes a build may read, most specific first: trusted builds only `trusted`; untrusted ones their own, then `trusted`. */
+export function readableScopeNames(scope: TrustScope, separator = '-'): string[] {
+  return scope.trust === 'trusted' ? ['trusted'] : [writeScopeName(scope, separator), 'trusted'];
+}
+
+/**
+ * Whether a build may use an entry, judged by who published it (its metadata), on top of where it was found:
+ * a trusted build never uses what an untrusted build published.
+ */
+export function mayUse(scope: TrustScope, meta: Pick<SnapshotMeta, 'trust'>): boolean {
+  return scope.trust === 'untrusted' || meta.trust === 'trusted';
 }

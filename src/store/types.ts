@@ -6,6 +6,9 @@
 
 export type Trust = 'trusted' | 'untrusted';
 
+/** The store kinds a build may ask for; `auto` picks one from what is configured. */
+export const STORE_KINDS = ['local', 'actions-cache', 'artifact', 'auto'] as const;
+
 /** Who is reading or writing: builds of trusted refs never see entries that untrusted refs wrote. */
 export interface TrustScope {
   trust: Trust;
@@ -73,4 +76,6 @@ export interface SnapshotStore {
   list(stage?: string): Promise<StoreEntry[]>;
   /** Warnings a person should see in the job summary (e.g. a snapshot large for the cache budget). */
   readonly notices?: readonly string[];
+  /** The directory on this machine that holds the entries, for a store that has one (a restore must never write there). */
+  readonly directory?: string;
 }

@@ -65,3 +65,21 @@ export class TimeoutError extends Error {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** A stage's entry script failed, or finished without doing what its stage must do. Its log tells why. */
+export class StageScriptError extends Error {
+  constructor(message: string, readonly logFile: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'StageScriptError';
+  }
+}
+
+/** A stage cannot start: its parent's snapshot is not in the store (or is corrupt there). */
+export class MissingParentError extends Error {
+  constructor(readonly parent: string, readonly parentKey: string, store: string, problem: 'is not in' | 'failed verification in') {
+    super(
+      `parent stage '${parent}' (key ${parentKey}) ${problem} the ${store} store; ${problem === 'is not in' ? `build '${parent}' first (with the same checkout, manifest, key-extra and store)` : `rebuild '${parent}'`}`,
+    );
+    this.name = 'MissingParentError';
+  }
+}

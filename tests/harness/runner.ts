@@ -68,9 +68,15 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
   await mkdir(workspace, { recursive: true });
   await mkdir(runnerTemp, { recursive: true });
 
+  // The runner evaluates the expressions action.yml defaults use; these are the ones our actions use.
+  const expressions: Record<string, string> = {
+    'github.token': options.env?.GITHUB_TOKEN ?? '',
+    'github.repository': options.env?.GITHUB_REPOSITORY ?? 'pizlix/fil-c',
+  };
+  const evaluate = (text: string) => text.replace(/\$\{\{\s*([\w.]+)\s*\}\}/g, (whole, name: string) => expressions[name] ?? whole);
   const inputs: Record<string, string> = {};
   for (const [name, spec] of Object.entries(definition.inputs ?? {})) {
-    const value = options.inputs?.[name] ?? spec.default ?? '';
+    const value = options.inputs?.[name] ?? evaluate(spec.default ?? '');
     inputs[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   }
   for (const name of Object.keys(options.inputs ?? {})) {

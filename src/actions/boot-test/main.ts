@@ -1,46 +1,16 @@
 /** Action entry point: boot the image in QEMU and prove it works the way a person uses it. */
-import os from 'node:os';
-import path from 'node:path';
 import * as core from '@actions/core';
-import { InputError, errorMessage } from '../../util/errors.js';
-import { parseSize } from '../../util/format.js';
-import { log, useActionsLogging } from '../../util/log.js';
-import type { AcceleratorChoice } from '../../vm/accel.js';
+import { errorMessage } from '../../util/errors.js';
+import { useActionsLogging } from '../../util/log.js';
+import { bootTestOptions } from '../../options/boot-test.js';
+import { readActionOptions } from '../../options/surfaces.js';
 import { uploadEvidence } from '../../vm/artifacts.js';
 import { runBootTest, type BootTestOptions } from '../../vm/boot-test.js';
-import { splitArguments } from '../../vm/qemu.js';
 import { renderSummary } from '../../vm/report.js';
-import { parseUserChecks } from '../../vm/user-checks.js';
 
-function readInputs(): BootTestOptions {
-  const username = core.getInput('user') || 'pizlo';
-  const password = core.getInput('password') || 'pizlo';
-  core.setSecret(username);
-  core.setSecret(password);
-  const accel = core.getInput('accel') || 'auto';
-  if (!['auto', 'kvm', 'tcg'].includes(accel)) throw new InputError('accel', `is '${accel}'`, "'auto', 'kvm' or 'tcg'");
-  const cpusText = core.getInput('cpus');
-  const cpus = cpusText ? Number(cpusText) : os.availableParallelism();
-  const memoryText = core.getInput('memory') || '2G';
-  const memoryBytes = parseSize(memoryText);
-  if (memoryBytes === undefined) throw new InputError('memory', `is '${memoryText}'`, 'a size such as 2G or 3072M');
-  const multiplierText = core.getInput('timeout-multiplier') || '1';
-  const outputDir = core.getInput('output-dir') || path.join(process.env.RUNNER_TEMP ?? os.tmpdir(), 'pizlix-boot-test');
-  return {
-    image: core.getInput('image', { required: true }),
-    kernel: core.getInput('kernel') || undefined,
-    initrd: core.getInput('initrd') || undefined,
-    append: core.getInput('append') || undefined,
-    username,
-    password,
-    accel: accel as AcceleratorChoice,
-    cpus,
-    memoryMiB: Math.floor(memoryBytes / (1024 * 1024)),
-    qemuArgs: splitArguments(core.getInput('qemu-args')),
-    timeoutMultiplier: Number(multiplierText),
-    userChecks: parseUserChecks(core.getInput('checks')),
-    outputDir: path.resolve(outputDir),
-  };
+function readInputs(): BootTestOptions & { artifactName: string; retentionDays: number } {
+  const { user, password, checks, memory, ...options } = readActionOptions(bootTestOptions);
+  return { ...options, username: user, password, userChecks: checks, memoryMiB: memory };
 }
 
 async function main(): Promise<void> {
@@ -51,8 +21,7 @@ async function main(): Promise<void> {
     const a = report.artifacts;
     const files = [a.report, a.serialLog, a.qemuLog, a.westonLog, a.consoleScreenshot, a.westonScreenshot, a.failureScreenshot]
       .filter((f): f is string => Boolean(f));
-    const upload = await uploadEvidence(core.getInput('artifact-name') || 'boot-test', files, options.outputDir,
-      Number(core.getInput('retention-days') || '14'));
+    const upload = await uploadEvidence(options.artifactName, files, options.outputDir, options.retentionDays);
 
     core.setOutput('result', report.result);
     core.setOutput('report', a.report);

@@ -6,15 +6,16 @@ import { PARTITION_TABLE_HEADER, SIZE_TABLE_HEADER, partitionTableRows, sizeRows
 import { InputError, errorMessage } from '../../util/errors.js';
 import { useActionsLogging } from '../../util/log.js';
 import { fetchStageSnapshot } from '../../store/stored-snapshot.js';
+import path from 'node:path';
 import { openStore } from '../../store/index.js';
-import { scopeFromEnvironment } from '../../store/trust.js';
-import { booleanInput, listInput, pathInput, runnerTemp, textInput } from '../inputs.js';
+import { scratchDir, storeRequest } from '../../options/common.js';
+import { imageOptions } from '../../options/image.js';
+import { actionContext, readActionOptions } from '../../options/surfaces.js';
 
-/** The pizlix-dir input; its default (the checkout's pizlix/ folder) only counts when it exists. */
-function pizlixDirInput(): string | undefined {
-  const given = pathInput('pizlix-dir');
+/** The pizlix-dir input; its default (the workspace's pizlix/ folder) only counts when it exists. */
+function pizlixDirOrDefault(given: string | undefined): string | undefined {
   if (given) return given;
-  const fallback = pathInput('pizlix-dir', 'pizlix');
+  const fallback = path.resolve(actionContext().baseDir, 'pizlix');
   return existsSync(fallback) ? fallback : undefined;
 }
 
@@ -25,33 +26,33 @@ function header(cells: string[]) {
 async function main(): Promise<void> {
   useActionsLogging();
   try {
-    const stage = textInput('stage');
-    let snapshot = pathInput('snapshot');
+    const options = readActionOptions(imageOptions);
+    const { stage } = options;
+    let snapshot = options.snapshot;
     if (snapshot && stage) throw new InputError('stage', 'given together with snapshot', 'either snapshot (a tarball) or stage (a snapshot from the store), not both');
     if (!snapshot && !stage) throw new InputError('snapshot', 'is required', 'the path of a stage snapshot (.tar, .tar.gz, .tar.zst), or stage');
     if (stage) {
-      const scope = scopeFromEnvironment(process.env, listInput('trusted-refs'));
-      const store = await openStore({ kind: textInput('store', 'auto'), path: textInput('store-path'), scope });
+      const store = await openStore(storeRequest(options));
       const fetched = await fetchStageSnapshot({
         stage,
-        pizlixDir: pathInput('pizlix-dir', 'pizlix'),
-        manifestFile: pathInput('manifest') || undefined,
-        keyExtra: textInput('key-extra') || undefined,
+        pizlixDir: options.pizlixDir ?? path.resolve(actionContext().baseDir, 'pizlix'),
+        manifestFile: options.manifest,
+        keyExtra: options.keyExtra,
         store,
-        workDir: runnerTemp('pizlix-image-snapshot'),
+        workDir: scratchDir(actionContext(), 'pizlix-image-snapshot'),
       });
       core.info(`stage ${stage}: snapshot ${fetched.key} from the ${store.kind} store`);
       snapshot = fetched.file;
     }
     const result = await buildDiskImage({
-      snapshot,
-      outputDir: pathInput('output-dir') || runnerTemp('pizlix-image'),
-      size: textInput('size'),
-      layout: textInput('layout', 'pizlix'),
-      grubCfg: pathInput('grub-cfg') || undefined,
-      pizlixDir: pizlixDirInput(),
-      vmdk: textInput('vmdk', 'flat'),
-      compress: booleanInput('compress'),
+      snapshot: snapshot!,
+      outputDir: options.outputDir,
+      size: options.size,
+      layout: options.layout,
+      grubCfg: options.grubCfg,
+      pizlixDir: pizlixDirOrDefault(options.pizlixDir),
+      vmdk: options.vmdk,
+      compress: options.compress,
     });
     core.setOutput('image', result.image);
     core.setOutput('vmdk', result.vmdk ?? '');

@@ -8,16 +8,21 @@ import { fetchStoreEntry } from '../../store/fetch-entry.js';
 import { connectToGitHub, parseRepository } from '../../release/github.js';
 import { openStore } from '../../store/index.js';
 import type { ArtifactSource } from '../../store/artifact.js';
-import { scopeFromEnvironment } from '../../store/trust.js';
 import { InputError } from '../../util/errors.js';
-import { booleanInput, choiceInput, listInput, numberInput, pathInput, requiredInput, runnerTemp, textInput } from '../inputs.js';
+import { scratchDir, storeRequest } from '../../options/common.js';
+import type { Values } from '../../options/option.js';
+import { fetchOptions } from '../../options/release.js';
+import { actionContext, readActionOptions } from '../../options/surfaces.js';
+
+type FetchValues = Values<typeof fetchOptions>;
 
 async function main(): Promise<void> {
   useActionsLogging();
   try {
-    const source = choiceInput('source', ['release', 'store'] as const, 'release');
-    if (source === 'store') await fetchFromStore();
-    else await fetchFromReleases();
+    const options = readActionOptions(fetchOptions);
+    const source = options.source ?? (options.key ? 'store' : 'release');
+    if (source === 'store') await fetchFromStore(options);
+    else await fetchFromReleases(options);
   } catch (err) {
     core.setFailed(errorMessage(err));
     // Best effort: outside a runner there is no summary file, and the failure above must still be reported.
@@ -25,16 +30,15 @@ async function main(): Promise<void> {
   }
 }
 
-async function fetchFromReleases(): Promise<void> {
-  const repository = parseRepository(requiredInput('repository', 'owner/name of the repository whose releases hold Pizlix'));
-  const token = textInput('token');
-  if (token) core.setSecret(token);
-  const fetched = await fetchRelease(connectToGitHub(token), {
+async function fetchFromReleases(options: FetchValues): Promise<void> {
+  if (!options.repository) throw new InputError('repository', 'is required but empty', 'owner/name of the repository whose releases hold Pizlix');
+  const repository = parseRepository(options.repository);
+  const fetched = await fetchRelease(connectToGitHub(options.token), {
     repository,
-    tag: textInput('tag', 'latest'),
-    patterns: listInput('files'),
-    directory: pathInput('directory') || runnerTemp('pizlix-release'),
-    unpack: booleanInput('unpack', true),
+    tag: options.tag,
+    patterns: options.files,
+    directory: options.directory,
+    unpack: options.unpack,
   });
   core.setOutput('image', fetched.image ?? '');
   core.setOutput('vmdk', fetched.vmdk ?? '');
@@ -50,25 +54,21 @@ async function fetchFromReleases(): Promise<void> {
 }
 
 /** Another run's artifacts, when run-id names one: its repository is this one unless `repository` says otherwise. */
-function artifactSource(token: string): ArtifactSource | undefined {
-  const runId = numberInput('run-id', { min: 1, integer: true });
-  if (runId === undefined) return undefined;
-  if (!token) throw new InputError('token', 'is empty', 'a token with actions: read on the repository whose run holds the artifacts');
-  const repository = parseRepository(textInput('repository') || process.env.GITHUB_REPOSITORY || '');
-  return { token, workflowRunId: runId, repositoryOwner: repository.owner, repositoryName: repository.repo };
+function artifactSource(options: FetchValues): ArtifactSource | undefined {
+  if (options.runId === undefined) return undefined;
+  if (!options.token) throw new InputError('token', 'is empty', 'a token with actions: read on the repository whose run holds the artifacts');
+  const repository = parseRepository(options.repository || process.env.GITHUB_REPOSITORY || '');
+  return { token: options.token, workflowRunId: options.runId, repositoryOwner: repository.owner, repositoryName: repository.repo };
 }
 
-async function fetchFromStore(): Promise<void> {
-  const kind = textInput('store', 'auto');
-  const token = textInput('token');
-  if (token) core.setSecret(token);
-  const source = kind === 'artifact' ? artifactSource(token) : undefined;
-  const storePath = pathInput('store-path');
-  if (kind === 'local' && !storePath) requiredInput('store-path', 'the directory of the store');
-  const store = await openStore({ kind, path: storePath, scope: scopeFromEnvironment(process.env, listInput('trusted-refs')), artifactSource: source });
-  const where = store.kind === 'local' ? `at ${storePath}` : source ? `of run ${source.workflowRunId}` : 'of this run';
-  const key = requiredInput('key', "the snapshot's store key (the stage action's key output)");
-  const fetched = await fetchStoreEntry({ store, where, stage: textInput('stage'), key, workDir: runnerTemp('pizlix-fetch') });
+async function fetchFromStore(options: FetchValues): Promise<void> {
+  const source = options.store === 'artifact' ? artifactSource(options) : undefined;
+  if (options.store === 'local' && !options.storePath) throw new InputError('store-path', 'is required but empty', 'the directory of the store');
+  if (!options.key) throw new InputError('key', 'is required but empty', "the snapshot's store key (the stage action's key output)");
+  const store = await openStore({ ...storeRequest(options), artifactSource: source });
+  const where = store.kind === 'local' ? `at ${options.storePath}` : source ? `of run ${source.workflowRunId}` : 'of this run';
+  const key = options.key;
+  const fetched = await fetchStoreEntry({ store, where, stage: options.stage ?? '', key, workDir: scratchDir(actionContext(), 'pizlix-fetch') });
   core.setOutput('snapshot', fetched.file);
   core.setOutput('directory', path.dirname(fetched.file));
   for (const name of ['image', 'vmdk', 'sha256sums', 'release-tag']) core.setOutput(name, '');

@@ -10,18 +10,20 @@ import type { StageManifest } from '../../chain/manifest.js';
 import { formatTrail } from '../../chain/references.js';
 import { describeExplanation, planStages, type PlannedStage } from '../../plan/plan.js';
 import { openStore } from '../../store/index.js';
-import { scopeFromEnvironment } from '../../store/trust.js';
-import { listInput, numberInput, pathInput, textInput } from '../inputs.js';
+import { storeRequest } from '../../options/common.js';
+import { planOptions } from '../../options/stage.js';
+import { readActionOptions } from '../../options/surfaces.js';
 
 async function main(): Promise<void> {
   useActionsLogging();
   try {
-    const pizlixDir = pathInput('pizlix-dir', 'pizlix');
-    const manifest = loadChain({ pizlixDir, manifestFile: pathInput('manifest') || undefined });
-    requireSlots(manifest, numberInput('max-stages', { min: 1, integer: true }));
+    const options = readActionOptions(planOptions);
+    const { pizlixDir } = options;
+    const manifest = loadChain({ pizlixDir, manifestFile: options.manifest });
+    requireSlots(manifest, options.maxStages);
     warnAboutHoles(manifest, pizlixDir);
-    const store = await openStore({ kind: textInput('store', 'auto'), path: textInput('store-path'), scope: scopeFromEnvironment(process.env, listInput('trusted-refs')) });
-    const plan = await planStages(manifest, store, { pizlixDir, keyExtra: textInput('key-extra') || undefined });
+    const store = await openStore(storeRequest(options));
+    const plan = await planStages(manifest, store, { pizlixDir, keyExtra: options.keyExtra });
     setOutputs(plan);
     await writeSummary(manifest, plan);
   } catch (err) {

@@ -4,31 +4,29 @@ import { errorMessage } from '../../util/errors.js';
 import { useActionsLogging } from '../../util/log.js';
 import { resolveFiles } from '../../release/files.js';
 import { connectToGitHub, parseRepository } from '../../release/github.js';
-import { MAKE_LATEST, publishRelease } from '../../release/publish.js';
-import { booleanInput, choiceInput, requiredInput, runnerTemp, textInput } from '../inputs.js';
+import { publishRelease } from '../../release/publish.js';
+import { scratchDir } from '../../options/common.js';
+import { publishOptions } from '../../options/release.js';
+import { actionContext, readActionOptions } from '../../options/surfaces.js';
 
 async function main(): Promise<void> {
   useActionsLogging();
   try {
-    const tag = requiredInput('tag', 'a release tag such as v2026.11.25');
-    const repository = parseRepository(requiredInput('repository', 'owner/name'));
-    const token = requiredInput('token', 'a token with contents: write permission');
-    core.setSecret(token);
-    const patterns = core.getMultilineInput('files').map((line) => line.trim()).filter(Boolean);
-    const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+    const values = readActionOptions(publishOptions);
+    const context = actionContext();
     const options = {
-      repository,
-      tag,
-      name: textInput('name'),
-      body: textInput('body') || undefined,
+      repository: parseRepository(values.repository),
+      tag: values.tag,
+      name: values.name,
+      body: values.body,
       targetCommit: process.env.GITHUB_SHA || undefined,
-      files: await resolveFiles(patterns, workspace),
-      draft: booleanInput('draft'),
-      prerelease: booleanInput('prerelease'),
-      makeLatest: choiceInput('make-latest', MAKE_LATEST, 'true'),
-      workDir: runnerTemp('pizlix-publish', tag),
+      files: await resolveFiles(values.files, context.baseDir),
+      draft: values.draft,
+      prerelease: values.prerelease,
+      makeLatest: values.makeLatest,
+      workDir: scratchDir(context, 'pizlix-publish', values.tag),
     };
-    const result = await publishRelease(connectToGitHub(token), options);
+    const result = await publishRelease(connectToGitHub(values.token), options);
     core.setOutput('url', result.url);
     core.setOutput('uploaded', result.uploaded.join('\n'));
     core.setOutput('replaced', result.replaced.join('\n'));

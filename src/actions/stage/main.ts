@@ -1,33 +1,32 @@
 /** pizlix/stage: build one Pizlix stage, or reuse its snapshot from the store. */
 import * as core from '@actions/core';
-import { errorMessage } from '../../util/errors.js';
+import { StageScriptError, errorMessage } from '../../util/errors.js';
 import { useActionsLogging } from '../../util/log.js';
 import { runStage } from '../../build/run-stage.js';
 import { STAGE_TABLE_HEADER, logTail, stageTableRow } from '../../build/report.js';
 import { openStore } from '../../store/index.js';
-import { scopeFromEnvironment } from '../../store/trust.js';
-import { booleanInput, listInput, numberInput, pathInput, requiredInput, runnerTemp, textInput } from '../inputs.js';
+import { actionContext, readActionOptions } from '../../options/surfaces.js';
+import { scratchDir, storeRequest } from '../../options/common.js';
+import { stageOptions } from '../../options/stage.js';
 
 async function main(): Promise<void> {
   useActionsLogging();
-  const lfs = textInput('lfs', '/mnt/lfs');
   // The post step unmounts whatever is left below $LFS, even when this step fails or is cancelled.
-  core.saveState('lfs', lfs);
+  core.saveState('lfs', core.getInput('lfs') || '/mnt/lfs');
   const stage = core.getInput('stage') || '(none)';
   try {
-    requiredInput('stage', 'a stage name such as prelc or postlc3');
-    const scope = scopeFromEnvironment(process.env, listInput('trusted-refs'));
-    const store = await openStore({ kind: textInput('store', 'auto'), path: textInput('store-path'), maxSize: textInput('store-max-size'), cacheBudget: textInput('cache-budget'), scope });
+    const options = readActionOptions(stageOptions);
+    const store = await openStore(storeRequest(options));
     const result = await runStage({
-      stage,
-      pizlixDir: pathInput('pizlix-dir', 'pizlix'),
-      manifestFile: pathInput('manifest') || undefined,
-      lfs,
-      keyExtra: textInput('key-extra') || undefined,
+      stage: options.stage,
+      pizlixDir: options.pizlixDir,
+      manifestFile: options.manifest,
+      lfs: options.lfs,
+      keyExtra: options.keyExtra,
       store,
-      workDir: runnerTemp('pizlix-stage', stage),
-      timeoutMinutes: numberInput('timeout-minutes', { min: 0.01 }),
-      lookupOnly: booleanInput('lookup-only'),
+      workDir: scratchDir(actionContext(), 'pizlix-stage', options.stage),
+      timeoutMinutes: options.timeoutMinutes,
+      lookupOnly: options.lookupOnly,
       protect: process.env.GITHUB_WORKSPACE ? [{ what: 'workspace', path: process.env.GITHUB_WORKSPACE }] : [],
     });
     core.setOutput('key', result.key);
@@ -47,7 +46,7 @@ async function main(): Promise<void> {
       .write()
       .catch((err) => core.warning(`job summary not written: ${errorMessage(err)}`));
   } catch (err) {
-    const logFile = (err as { logFile?: string }).logFile;
+    const logFile = err instanceof StageScriptError ? err.logFile : undefined;
     core.setOutput('log', logFile ?? '');
     core.setFailed(errorMessage(err));
     const tail = await logTail(logFile);

@@ -1,0 +1,26 @@
+/** Options of the stage action and the command line's stage, build and pipeline verbs; and of the plan. */
+import { chainOptions, scratchDir, storeOptions } from './common.js';
+import { absolutePath, boolean, numberOption, pathOption, text } from './option.js';
+
+export const stageOptions = {
+  stage: text('Stage to build, e.g. prelc, lc, postlc … postlc6 (a stage of the chain).', { required: 'a stage name such as prelc or postlc3' }),
+  ...chainOptions,
+  ...storeOptions,
+  lfs: absolutePath('The LFS root the stage builds into (an absolute path). Emptied before a restore; never wiped while anything is mounted below it.', { default: '/mnt/lfs' }),
+  'timeout-minutes': numberOption('Stop the stage script (and everything it started) after this many minutes.', { above: 0 }),
+  'lookup-only': boolean('Only report whether the store has the stage (cache-hit); restore and build nothing.'),
+  'work-dir': pathOption('Logs and scratch files.', { only: 'cli', placeholder: '<dir>', fallback: (context) => scratchDir(context) }),
+};
+
+export const planOptions = {
+  ...chainOptions,
+  ...storeOptions,
+  'max-stages': numberOption('Fail when the chain has more stages than this: the number of stage jobs of the calling workflow. Empty for no limit.', { min: 1, integer: true }),
+  json: boolean('Print the plan as JSON.', { only: 'cli' }),
+};
+
+/** Options of the command line's chain verbs (inputs, check, manifest): where the chain is, nothing about stores. */
+export const chainVerbOptions = {
+  ...chainOptions,
+  json: boolean('Print JSON.', { only: 'cli' }),
+};
