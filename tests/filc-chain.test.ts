@@ -60,7 +60,7 @@ function planJob(extra: Record<string, string> = {}): Promise<ActionRun> {
 }
 
 function cli(...args: string[]) {
-  const run = spawnSync(NODE, [path.join(REPO_ROOT, 'dist/cli/index.js'), ...args, '--pizlix-dir', pizlixDir, '--store-path', store], { encoding: 'utf8', timeout: 120_000 });
+  const run = spawnSync(NODE, [path.join(REPO_ROOT, 'dist/cli/index.js'), ...args, '--pizlix-dir', pizlixDir], { encoding: 'utf8', timeout: 120_000 });
   return { status: run.status, output: `${run.stdout}${run.stderr}`, stdout: run.stdout };
 }
 
