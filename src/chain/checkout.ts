@@ -59,7 +59,6 @@ export class Checkout {
   readonly paths: string[];
   /** The entry of paths[i]. */
   readonly entries: FileEntry[];
-  private readonly positions: Map<string, number>;
 
   private constructor(
     /** Absolute path of the checkout (the pizlix directory's parent). */
@@ -69,7 +68,6 @@ export class Checkout {
   ) {
     this.paths = [...files.keys()].sort();
     this.entries = this.paths.map((p) => files.get(p)!);
-    this.positions = new Map(this.paths.map((p, i) => [p, i]));
   }
 
   static async scan(root: string, wanted: WantedPath[]): Promise<Checkout> {
@@ -102,8 +100,8 @@ export class Checkout {
   /** Marks the files a wanted path covers; only the paths below its root are looked at. */
   mark(wanted: WantedPath, marks: Uint8Array): void {
     if (wanted.kind === 'file') {
-      const at = this.positions.get(wanted.path);
-      if (at !== undefined) marks[at] = 1;
+      const at = lowerBound(this.paths, wanted.path);
+      if (this.paths[at] === wanted.path) marks[at] = 1;
       return;
     }
     const base = rootOf(wanted);

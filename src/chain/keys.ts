@@ -54,17 +54,17 @@ export async function computeKeys(manifest: StageManifest, options: KeyOptions):
     const hash = createHash('sha256');
     hash.update(JSON.stringify({ format: KEY_FORMAT, stage: stage.name, script: stage.script, snapshot: stage.snapshot, parent: parentKey, extra: options.keyExtra ?? '' }).slice(0, -1));
     hash.update(',"inputs":[');
-    const inputs: Record<string, string> = {};
+    const files: number[] = [];
     let count = 0;
     let pending: string[] = [];
-    plans[index].each(checkout, (rel, id) => {
+    plans[index].each(checkout, (at, rel, id) => {
       pending.push(jsonTriple(rel, id.mode, id.oid));
       if (pending.length === 4096) {
         hash.update(`${count > 0 ? ',' : ''}${pending.join(',')}`);
         count += pending.length;
         pending = [];
       }
-      inputs[rel] = `${id.mode} ${id.oid}`;
+      files.push(at);
     });
     if (pending.length > 0) hash.update(`${count > 0 ? ',' : ''}${pending.join(',')}`);
     count += pending.length;
@@ -72,9 +72,27 @@ export async function computeKeys(manifest: StageManifest, options: KeyOptions):
     const rest = JSON.stringify({ ...(network.length > 0 ? { network } : {}), ...(stage.keyExtra !== undefined ? { stageExtra: stage.keyExtra } : {}) });
     hash.update(rest === '{}' ? ']}' : `],${rest.slice(1)}`);
     if (count === 0) log.warning(`stage ${stage.name}: no file matches its inputs under ${checkoutRoot}`);
-    keys.push({ stage: stage.name, key: `pizlix-${stage.name}-${hash.digest('hex').slice(0, 40)}`, parentKey, inputs, network });
+    keys.push(stageKey({ stage: stage.name, key: `pizlix-${stage.name}-${hash.digest('hex').slice(0, 40)}`, parentKey, network }, checkout, files));
   }
   return keys;
+}
+
+/**
+ * A key whose input list is built when asked for: a plan of stored stages never needs the hundred thousand
+ * entries of lc's, and building them is most of what computing the keys would cost.
+ */
+function stageKey(fields: Omit<StageKey, 'inputs'>, checkout: Checkout, files: number[]): StageKey {
+  let inputs: Record<string, string> | undefined;
+  return Object.defineProperty({ ...fields } as StageKey, 'inputs', {
+    enumerable: true,
+    get() {
+      if (!inputs) {
+        inputs = {};
+        for (const at of files) inputs[checkout.paths[at]] = `${checkout.entries[at].mode} ${checkout.entries[at].oid}`;
+      }
+      return inputs;
+    },
+  });
 }
 
 /** JSON.stringify([a, b, c]) for plain strings, without building the array. */
@@ -85,8 +103,8 @@ function jsonTriple(a: string, b: string, c: string): string {
 /** What one stage hashes: the paths to ask the checkout for, and how to walk its files in the answer. */
 interface StagePlan {
   wanted: WantedPath[];
-  /** Calls fn for each of the stage's files, in path order. */
-  each(checkout: Checkout, fn: (rel: string, entry: FileEntry) => void): void;
+  /** Calls fn for each of the stage's files (its index in the checkout's paths, path, entry), in path order. */
+  each(checkout: Checkout, fn: (at: number, rel: string, entry: FileEntry) => void): void;
 }
 
 /**
@@ -109,7 +127,7 @@ function stagePlan(stage: StageDefinition, pizlixRel: string): StagePlan {
         if (!marks[i]) continue;
         const rel = paths[i];
         if (excluded(rel) || (!entries[i].tracked && written(rel))) continue;
-        fn(rel, entries[i]);
+        fn(i, rel, entries[i]);
       }
     },
   };
