@@ -88,7 +88,10 @@ export class Checkout {
     const listed = [...files.keys()].sort();
     const fromDisk = viaGit.filter((w) => top === undefined || w.onDisk || (w.kind === 'tree' && !hasPathsUnder(listed, w.path)));
     for (const w of fromDisk) await diskView(absolute, w, files, nested);
-    for (const dir of nested) await nestedView(absolute, dir, files);
+    // Pathspecs are wider than the wanted paths: a nested repository no stage reads is not opened.
+    const roots = wanted.map(rootOf);
+    const read = (dir: string) => roots.some((r) => r === '' || r === dir || dir.startsWith(`${r}/`) || r.startsWith(`${dir}/`));
+    for (const dir of nested) if (read(dir)) await nestedView(absolute, dir, files);
     await hashPending(absolute, files);
     return new Checkout(absolute, files as Map<string, FileEntry>, top !== undefined);
   }
