@@ -68,6 +68,6 @@ describe('plan action', () => {
   test('an unknown store is a clear error', async () => {
     const result = await runAction({ action: 'plan', inputs: { ...planInputs(), store: 'ftp' }, jobDir: path.join(dir.path, 'job-3') });
     assert.equal(result.main.exitCode, 1);
-    assert.match(result.main.stdout, /input 'store': 'ftp' is not supported; expected one of: local, actions-cache, artifact, auto/);
+    assert.match(result.main.stdout, /input 'store': 'ftp' is not supported; expected one of: local, s3, actions-cache, artifact, auto/);
   });
 });

@@ -1,9 +1,9 @@
 /**
- * The stage action's bundle over the two remote stores — the real @actions/cache and
- * @actions/artifact inside dist/stage, against the loopback results service and azurite — doing what
- * stage-action.test.ts does over the local store: every stage built on the first pass, all hits and no
- * script on the second, ownership kept by a restore, and one changed input of stage 2 rebuilding
- * stages 2 and 3 only.
+ * The stage action's bundle over the remote stores — the real @actions/cache and @actions/artifact
+ * inside dist/stage against the loopback results service and azurite, and the real AWS SDK against an
+ * S3 protocol server (s3rver) — doing what stage-action.test.ts does over the local store: every stage
+ * built on the first pass, all hits and no script on the second, ownership kept by a restore, and one
+ * changed input of stage 2 rebuilding stages 2 and 3 only.
  */
 import assert from 'node:assert/strict';
 import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -13,14 +13,37 @@ import { mountsBelow } from '../src/rootfs/mounts.js';
 import { sha256File } from '../src/util/hash.js';
 import { runAction, type ActionRun } from './harness/runner.js';
 import { copyFixture, ensureLfsUser, makeTestDir, type TestDir } from './harness/workdir.js';
+import { startS3Server } from './harness/s3-server.js';
 import { startResultsService, type ResultsService } from './results-service/index.js';
 
 const STAGES = ['s1', 's2', 's3'];
 
-for (const store of ['actions-cache', 'artifact'] as const) {
+/** What a store's jobs need: a service on loopback, the environment and inputs that reach it, its byte counts. */
+interface StoreService {
+  env: Record<string, string>;
+  inputs: Record<string, string>;
+  uploadedBytes(): number;
+  downloadedBytes(): number;
+  stop(): Promise<void>;
+  /** The results service, for the artifact and cache stores. */
+  results?: ResultsService;
+}
+
+async function startStoreService(store: 'actions-cache' | 'artifact' | 's3', dir: string): Promise<StoreService> {
+  if (store === 's3') {
+    const server = await startS3Server(path.join(dir, 's3rver'));
+    return { env: server.env, inputs: server.inputs, uploadedBytes: server.uploadedBytes, downloadedBytes: server.downloadedBytes, stop: server.stop };
+  }
+  const results = await startResultsService({ dataDir: path.join(dir, 'service') });
+  // The cache's fixed directory stays inside this test's.
+  const env = { ...results.env, PIZLIX_STAGE_CACHE_DIR: path.join(dir, 'cache-dir') };
+  return { env, inputs: {}, uploadedBytes: results.uploadedBytes, downloadedBytes: results.downloadedBytes, stop: results.stop, results };
+}
+
+for (const store of ['actions-cache', 'artifact', 's3'] as const) {
   describe(`stage action over the ${store} store`, () => {
     let dir: TestDir;
-    let service: ResultsService;
+    let service: StoreService;
     let checkout: string;
     let lfs: string;
     let runLog: string;
@@ -29,7 +52,7 @@ for (const store of ['actions-cache', 'artifact'] as const) {
     before(async () => {
       await ensureLfsUser();
       dir = await makeTestDir(`stage-action-${store}`);
-      service = await startResultsService({ dataDir: path.join(dir.path, 'service') });
+      service = await startStoreService(store, dir.path);
       checkout = await copyFixture('mini', path.join(dir.path, 'checkout'));
       lfs = path.join(dir.path, 'lfs');
       runLog = path.join(dir.path, 'runs.log');
@@ -43,9 +66,9 @@ for (const store of ['actions-cache', 'artifact'] as const) {
     async function runStage(stage: string, extra: Record<string, string> = {}): Promise<ActionRun> {
       const result = await runAction({
         action: '.',
-        inputs: { stage, 'pizlix-dir': path.join(checkout, 'pizlix'), manifest: path.join(checkout, 'stages.yml'), store, lfs, ...extra },
-        // Every job of the run sees the same service; the cache's fixed directory stays inside this test's.
-        env: { ...service.env, PIZLIX_STAGE_CACHE_DIR: path.join(dir.path, 'cache-dir'), FIXTURE_RUN_LOG: runLog },
+        inputs: { stage, 'pizlix-dir': path.join(checkout, 'pizlix'), manifest: path.join(checkout, 'stages.yml'), store, lfs, ...service.inputs, ...extra },
+        // Every job of the run sees the same service.
+        env: { ...service.env, FIXTURE_RUN_LOG: runLog },
         jobDir: path.join(dir.path, `job-${++job}`),
       });
       assert.equal(result.main.exitCode, 0, `main step failed:\n${result.main.stdout.slice(-3000)}\n${result.main.stderr.slice(-3000)}`);
@@ -68,7 +91,7 @@ for (const store of ['actions-cache', 'artifact'] as const) {
         assert.match(result.summary, new RegExp(`Store: ${store}`));
       }
       assert.deepEqual(await scriptsRun(), STAGES);
-      assert.ok(service.uploadedBytes() > 0, 'the snapshots went through the blob service');
+      assert.ok(service.uploadedBytes() > 0, 'the snapshots went through the service');
     });
 
     test('second pass is all hits, restored from the store, and runs no script', async () => {
@@ -78,7 +101,7 @@ for (const store of ['actions-cache', 'artifact'] as const) {
         assert.equal(result.outputs['cache-hit'], 'true');
         assert.equal(result.outputs.built, 'false');
         assert.match(result.summary, /hit — restored/);
-        assert.ok(service.downloadedBytes() > downloaded, `${stage} was downloaded from the blob service`);
+        assert.ok(service.downloadedBytes() > downloaded, `${stage} was downloaded from the service`);
         assert.equal((await readFile(path.join(lfs, 'sources/lfsbuildstate'), 'utf8')).trim(), stage);
       }
       assert.deepEqual(await scriptsRun(), []);
@@ -119,14 +142,40 @@ for (const store of ['actions-cache', 'artifact'] as const) {
     if (store === 'artifact') {
       test("the fetch action of a later run takes a stage's snapshot from this run's artifacts by run id and token", async () => {
         const s3 = await runStage('s3');
-        const laterRun = service.envFor(Number(service.env.GITHUB_RUN_ID) + 7);
-        const inputs = { source: 'store', store: 'artifact', key: s3.outputs.key, stage: 's3', token: service.env.GITHUB_TOKEN };
+        const results = service.results!;
+        const laterRun = results.envFor(Number(results.env.GITHUB_RUN_ID) + 7);
+        const inputs = { source: 'store', store: 'artifact', key: s3.outputs.key, stage: 's3', token: results.env.GITHUB_TOKEN };
         const own = await runAction({ action: 'fetch', inputs, env: laterRun, jobDir: path.join(dir.path, 'fetch-own') });
         assert.equal(own.main.exitCode, 1, 'the later run has no such artifact of its own');
         assert.match(own.main.stdout, /input 'key': the artifact store of this run has no readable, intact entry/);
-        const fetched = await runAction({ action: 'fetch', inputs: { ...inputs, 'run-id': service.env.GITHUB_RUN_ID }, env: laterRun, jobDir: path.join(dir.path, 'fetch-other') });
+        const fetched = await runAction({ action: 'fetch', inputs: { ...inputs, 'run-id': results.env.GITHUB_RUN_ID }, env: laterRun, jobDir: path.join(dir.path, 'fetch-other') });
         assert.equal(fetched.main.exitCode, 0, fetched.main.stdout.slice(-3000));
         assert.equal(await sha256File(fetched.outputs.snapshot), await sha256File(s3.outputs.snapshot));
+      });
+    }
+
+    if (store === 's3') {
+      test('the plan and fetch actions read the same bucket; a pull request writes only its own scope there', async () => {
+        const inputs = { 'pizlix-dir': path.join(checkout, 'pizlix'), manifest: path.join(checkout, 'stages.yml'), store, ...service.inputs };
+        const plan = await runAction({ action: 'plan', inputs, env: service.env, jobDir: path.join(dir.path, 'plan') });
+        assert.equal(plan.main.exitCode, 0, plan.main.stdout.slice(-3000));
+        assert.deepEqual(JSON.parse(plan.outputs['stages-to-build']), []);
+        const s3 = await runStage('s3');
+        const fetchInputs = { source: 'store', store, key: s3.outputs.key, stage: 's3', ...service.inputs };
+        const fetched = await runAction({ action: 'fetch', inputs: fetchInputs, env: service.env, jobDir: path.join(dir.path, 'fetch-s3') });
+        assert.equal(fetched.main.exitCode, 0, fetched.main.stdout.slice(-3000));
+        assert.equal(await sha256File(fetched.outputs.snapshot), await sha256File(s3.outputs.snapshot));
+        // A pull request's build of a changed stage 3 goes to its own scope; the default branch's plan still rebuilds it.
+        await appendFile(path.join(checkout, 'pizlix', 's3', 'payload.txt'), 'changed by a pull request\n');
+        const pr = { GITHUB_REF: 'refs/pull/7/merge', GITHUB_EVENT_NAME: 'pull_request' };
+        const prRun = await runAction({ action: '.', inputs: { ...inputs, stage: 's3', lfs }, env: { ...service.env, ...pr, FIXTURE_RUN_LOG: runLog }, jobDir: path.join(dir.path, 'pr-s3') });
+        assert.equal(prRun.main.exitCode, 0, prRun.main.stdout.slice(-3000));
+        assert.equal(prRun.outputs.built, 'true');
+        const mainPlan = await runAction({ action: 'plan', inputs, env: service.env, jobDir: path.join(dir.path, 'plan-main') });
+        assert.deepEqual(JSON.parse(mainPlan.outputs['stages-to-build']), ['s3'], "the pull request's snapshot is not the default branch's");
+        const prPlan = await runAction({ action: 'plan', inputs, env: { ...service.env, ...pr }, jobDir: path.join(dir.path, 'plan-pr') });
+        assert.deepEqual(JSON.parse(prPlan.outputs['stages-to-build']), [], 'the pull request sees its own');
+        await scriptsRun();
       });
     }
   });

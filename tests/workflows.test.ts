@@ -250,7 +250,7 @@ describe('action.yml files', () => {
 describe('workflows', () => {
   test('there are the build and release workflows and the examples that call them', async () => {
     const files = await workflowFiles();
-    for (const file of ['workflows/pizlix-build.yml', 'workflows/pizlix-release.yml', 'workflows/examples/downstream-test.yml', 'workflows/examples/fil-c-build.yml', 'workflows/examples/fil-c-release.yml']) {
+    for (const file of ['workflows/pizlix-build.yml', 'workflows/pizlix-release.yml', 'workflows/examples/downstream-test.yml', 'workflows/examples/fil-c-build.yml', 'workflows/examples/fil-c-release.yml', 'workflows/examples/fil-c-fleet-s3.yml']) {
       assert.ok(files.includes(file), file);
     }
   });
@@ -313,7 +313,6 @@ jobs:
       /reads inputs\.missing/,
       /needs unknown job 'ghost'/,
       /pizlix-release\.yml@v1 has no input 'store-pth'/,
-      /pizlix-release\.yml@v1 needs its required input 'store-path'/,
       /output url reads jobs\.build\.outputs\.nope/,
     ]) {
       assert.match(problems, expected);
@@ -325,6 +324,33 @@ jobs:
     for (const file of (await loadCallables()).workflows.values()) {
       const copy = path.join(mirror, path.basename(file.file));
       if (existsSync(copy)) assert.equal(await readFile(copy, 'utf8'), await source(file.file), `${copy} is a stale copy of ${file.file}`);
+    }
+  });
+
+  test('every step that takes a store gets the S3 store\'s inputs, and pull requests run on the untrusted pool', async () => {
+    const s3Inputs = ['s3-bucket', 's3-prefix', 's3-endpoint', 's3-region', 's3-force-path-style'];
+    for (const file of ['workflows/pizlix-build.yml', 'workflows/pizlix-release.yml']) {
+      const workflow = YAML.parse(await source(file)) as { jobs: Record<string, Mapping> };
+      for (const [name, job] of Object.entries(workflow.jobs)) {
+        const stores = [job.with as Mapping | undefined, ...((job.steps as Mapping[] | undefined) ?? []).map((step) => step.with as Mapping | undefined)].filter((w) => w && 'store-path' in w);
+        for (const w of stores) for (const input of s3Inputs) assert.equal(w![input], `\${{ inputs.${input} }}`, `${file} ${name} passes ${input}`);
+      }
+    }
+    const build = YAML.parse(await source('workflows/pizlix-build.yml')) as { jobs: Record<string, Mapping> };
+    for (const [name, job] of Object.entries(build.jobs)) {
+      if (name.startsWith('gate-')) continue;
+      assert.match(String(job['runs-on']), /github\.event_name == 'pull_request' && inputs\.untrusted-runner-labels/, `${name} runs pull requests on the untrusted pool`);
+    }
+  });
+
+  test('the runner-fleet example takes each job\'s credential from the role of its trust, before the store is used', async () => {
+    const fleet = YAML.parse(await source('workflows/examples/fil-c-fleet-s3.yml')) as { permissions: Mapping; jobs: Record<string, Mapping> };
+    assert.equal(fleet.permissions['id-token'], 'write');
+    for (const [name, job] of Object.entries(fleet.jobs)) {
+      const steps = job.steps as Mapping[];
+      assert.match(String(steps[0].uses), /^aws-actions\/configure-aws-credentials@/, `${name} starts with its credential`);
+      assert.match(String((steps[0].with as Mapping)['role-to-assume']), /pull_request' && vars\.PIZLIX_UNTRUSTED_ROLE \|\| vars\.PIZLIX_TRUSTED_ROLE/);
+      assert.ok(steps.some((step) => (step.with as Mapping | undefined)?.store === 's3'), `${name} uses the s3 store`);
     }
   });
 

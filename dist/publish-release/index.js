@@ -39215,10 +39215,144 @@ function apiMessageOf(data) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./src/util/hash.ts
+/**
+ * Content hashes: sha256 of streams and files, and git's blob object id.
+ *
+ * One stream stage (Sha256Tap) hashes whatever flows through a pipeline — a copy, a download — and one
+ * file reader (FileSha256) hashes files in place. The reader knows sparse files: it asks the kernel
+ * where the data is (SEEK_DATA/SEEK_HOLE) and hashes holes from a buffer of zeros instead of reading
+ * them, so a mostly empty 100 GiB disk image hashes at the speed of sha256, not of reading zeros.
+ */
+
+
+
+
+/** A pipeline stage that hashes and counts the bytes flowing through it (and passes them on unless told not to). */
+class hash_Sha256Tap extends external_node_stream_.Transform {
+    options;
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    bytes = 0;
+    constructor(options = {}) {
+        super();
+        this.options = options;
+    }
+    _transform(chunk, _enc, cb) {
+        this.hash.update(chunk);
+        this.bytes += chunk.length;
+        this.options.progress?.add(chunk.length);
+        cb(null, this.options.passThrough === false ? undefined : chunk);
+    }
+    /** The digest, once the stream has ended. */
+    hex() {
+        return this.hash.digest('hex');
+    }
+}
+const CHUNK = 4 << 20;
+const ZEROS = Buffer.alloc(CHUNK);
+/**
+ * Byte ranges [start, end) of `file` that hold data, from SEEK_DATA/SEEK_HOLE. Node has no lseek, so
+ * Perl (perl-base is essential on Debian and Ubuntu) asks the kernel. File systems without the seeks
+ * report everything as data, which is merely slower. Without Perl the whole range counts as data.
+ */
+async function dataRanges(file, start, end) {
+    const script = `open(F, '<', $ARGV[0]) or die "$ARGV[0]: $!\\n"; my ($p, $end) = @ARGV[1, 2];
+while ($p < $end) { my $d = sysseek(F, $p, 3); last unless defined $d; $d += 0; last if $d >= $end;
+  my $h = sysseek(F, $d, 4) + 0; $h = $end if $h > $end; print "$d $h\\n"; $p = $h; }`;
+    const output = await new Promise((resolve) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('perl', ['-e', script, file, String(start), String(end)], { stdio: ['ignore', 'pipe', 'ignore'] });
+        let text = '';
+        child.stdout.on('data', (d) => (text += d.toString()));
+        child.on('error', () => resolve(undefined));
+        child.on('close', (code) => resolve(code === 0 ? text : undefined));
+    });
+    if (output === undefined)
+        return [[start, end]];
+    return output
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(' ').map(Number));
+}
+/** Writes a buffer and waits until the stream has taken it, so the buffer may be reused. */
+function writeAll(out, data) {
+    return new Promise((resolve, reject) => out.write(data, (err) => (err ? reject(err) : resolve())));
+}
+/**
+ * sha256 of a file read in order, possibly in steps (hash the part that is final while the rest is
+ * still being written), optionally copying every byte to a stream on the way (a compressor) so that
+ * one read serves every output.
+ */
+class FileSha256 {
+    file;
+    options;
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    position = 0;
+    buffer = Buffer.allocUnsafe(CHUNK);
+    constructor(file, options = {}) {
+        this.file = file;
+        this.options = options;
+    }
+    /** Hashes from where the last call stopped up to byte `end`. */
+    async hashTo(end) {
+        const handle = await (0,promises_namespaceObject.open)(this.file, 'r');
+        try {
+            const info = await handle.stat();
+            // A file with every block allocated has no holes to skip: no need to ask.
+            const ranges = info.blocks * 512 >= info.size ? [[this.position, end]] : await dataRanges(this.file, this.position, end);
+            for (const [dataStart, dataEnd] of ranges) {
+                await this.zeros(dataStart - this.position);
+                await this.data(handle, dataEnd);
+            }
+            await this.zeros(end - this.position);
+        }
+        finally {
+            await handle.close();
+        }
+    }
+    hex() {
+        return this.hash.digest('hex');
+    }
+    async data(handle, end) {
+        while (this.position < end) {
+            const { bytesRead } = await handle.read(this.buffer, 0, Math.min(CHUNK, end - this.position), this.position);
+            if (bytesRead === 0)
+                throw new Error(`${this.file} ended at byte ${this.position}, before ${end}`);
+            await this.take(this.buffer.subarray(0, bytesRead));
+        }
+    }
+    async zeros(count) {
+        for (let left = count; left > 0; left -= CHUNK)
+            await this.take(ZEROS.subarray(0, Math.min(CHUNK, left)));
+    }
+    async take(bytes) {
+        this.hash.update(bytes);
+        this.position += bytes.length;
+        this.options.progress?.add(bytes.length);
+        if (this.options.copyTo)
+            await writeAll(this.options.copyTo, bytes);
+    }
+}
+/** sha256 of a file (sparse files at the speed of the hash). */
+async function sha256File(file, progress) {
+    const digest = new FileSha256(file, { progress });
+    await digest.hashTo((await (0,promises_namespaceObject.stat)(file)).size);
+    return digest.hex();
+}
+function sha256Text(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
+}
+/** Git's object id of a blob with these contents (sha1 of "blob <size>\0" + contents), so that a
+ *  file hashed by us matches the id git records for the same contents. */
+function gitBlobId(contents) {
+    return createHash('sha1').update(`blob ${contents.length}\0`).update(contents).digest('hex');
+}
+
 ;// CONCATENATED MODULE: ./src/util/fsx.ts
 /** File-system steps that must not leave half-written results behind. */
 
@@ -39229,18 +39363,10 @@ const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createR
 
 /** Copies a file, fsyncs the copy, and returns its size and sha256 — one read of the source. */
 async function copyWithSha256(source, target, progress) {
-    const hash = createHash('sha256');
-    let size = 0;
-    await pipeline(createReadStream(source, { highWaterMark: 4 << 20 }), new Transform({
-        transform(chunk, _enc, cb) {
-            hash.update(chunk);
-            size += chunk.length;
-            progress?.add(chunk.length);
-            cb(null, chunk);
-        },
-    }), createWriteStream(target));
+    const tap = new Sha256Tap({ progress });
+    await pipeline(createReadStream(source, { highWaterMark: 4 << 20 }), tap, createWriteStream(target));
     await fsyncPath(target);
-    return { size, sha256: hash.digest('hex') };
+    return { size: tap.bytes, sha256: tap.hex() };
 }
 async function fsyncPath(file) {
     const handle = await (0,promises_namespaceObject.open)(file, 'r');
@@ -39263,32 +39389,6 @@ async function writeFileAtomic(file, contents) {
         await (0,promises_namespaceObject.rm)(temporary, { force: true });
         throw err;
     }
-}
-
-;// CONCATENATED MODULE: ./src/util/hash.ts
-/** Content hashes: sha256 of files and streams, and git's blob object id. */
-
-
-
-
-async function sha256File(file, progress) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 1 << 20 }), new external_node_stream_.Writable({
-        write(chunk, _enc, cb) {
-            hash.update(chunk);
-            progress?.add(chunk.length);
-            cb();
-        },
-    }));
-    return hash.digest('hex');
-}
-function sha256Text(text) {
-    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
-}
-/** Git's object id of a blob with these contents (sha1 of "blob <size>\0" + contents), so that a
- *  file hashed by us matches the id git records for the same contents. */
-function gitBlobId(contents) {
-    return createHash('sha1').update(`blob ${contents.length}\0`).update(contents).digest('hex');
 }
 
 ;// CONCATENATED MODULE: ./src/util/format.ts
@@ -39382,6 +39482,8 @@ class progress_ByteProgress {
 
 
 const SHA256SUMS = 'SHA256SUMS';
+/** The files of a disk image, by role: the names the image builder writes and a release fetch looks for. */
+const IMAGE_FILES = { image: 'disk.img', vmdk: 'disk.vmdk', compressed: 'disk.img.zst', sums: SHA256SUMS };
 function parseChecksums(text, source = SHA256SUMS) {
     const sums = new Map();
     text.split('\n').forEach((line, index) => {
@@ -39397,12 +39499,19 @@ function parseChecksums(text, source = SHA256SUMS) {
 function formatChecksums(sums) {
     return [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([name, hash]) => `${hash}  ${name}\n`).join('');
 }
-/** Hashes each file (by its base name), showing progress for the large ones. */
-async function checksumFiles(files) {
+/** Hashes each file (by its base name), showing progress, except those whose hash `known` already holds. */
+async function checksumFiles(files, known = new Map()) {
     const sums = new Map();
-    for (const file of files) {
-        const progress = new progress_ByteProgress(`sha256 ${external_node_path_default().basename(file)}`, (await (0,promises_namespaceObject.stat)(file)).size);
-        sums.set(external_node_path_default().basename(file), await sha256File(file, progress));
+    for (const entry of files) {
+        const { file, name } = typeof entry === 'string' ? { file: entry, name: external_node_path_default().basename(entry) } : entry;
+        const hash = known.get(name);
+        if (hash) {
+            sums.set(name, hash);
+            continue;
+        }
+        const progress = new progress_ByteProgress(`sha256 ${name}`, (await (0,promises_namespaceObject.stat)(file)).size);
+        sums.set(name, await sha256File(file, progress));
+        progress.finish();
     }
     return sums;
 }
@@ -39534,16 +39643,10 @@ async function downloadOnce(github, asset, target, expectedSha256) {
     try {
         const response = await openAssetStream(github, asset);
         const progress = new ByteProgress(`downloading ${asset.name}`, asset.size);
-        const hash = createHash('sha256');
-        await pipeline(Readable.fromWeb(response.body), new Transform({
-            transform(chunk, _enc, cb) {
-                hash.update(chunk);
-                progress.add(chunk.length);
-                cb(null, chunk);
-            },
-        }), createWriteStream(partial));
+        const tap = new Sha256Tap({ progress });
+        await pipeline(Readable.fromWeb(response.body), tap, createWriteStream(partial));
         progress.finish();
-        assertChecksum(asset.name, expectedSha256, hash.digest('hex'));
+        assertChecksum(asset.name, expectedSha256, tap.hex());
         await rename(partial, target);
     }
     catch (err) {
@@ -39717,6 +39820,136 @@ async function putAsset(github, repository, release, previous, file, hash) {
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: ./src/store/s3-layout.ts
+/**
+ * Where the s3 store keeps things: the bucket and prefix it was given (validated), and the object names
+ * of an entry inside a trust scope. Every name is built and parsed here, so the layout the README
+ * documents (and the bucket policies rely on) has one definition.
+ *
+ *   <prefix>/<scope>/meta/<key>.json              the commit record (the metadata codec's JSON)
+ *   <prefix>/<scope>/snapshots/<key>/<upload id>  the snapshot bytes, one object per publish
+ *   <prefix>/<scope>/index/<stage>/<key>          empty marker: list(stage) finds keys here; its
+ *                                                 LastModified is the entry's last use (eviction)
+ *
+ * <scope> is `trusted` or `untrusted/<ref slug>` (trust.ts, with '/' as separator).
+ */
+
+
+const DEFAULT_S3_PREFIX = 'pizlix-stage';
+const DEFAULT_S3_REGION = 'us-east-1';
+const SCOPE_SEPARATOR = '/';
+/** Bucket names S3 and the compatible servers accept (the DNS-safe rules). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const PREFIX_SEGMENT = /^[A-Za-z0-9._-]+$/;
+const REGION = /^[a-z0-9-]+$/;
+/** Keys and stage names become one segment of an object name. */
+const NAME_SEGMENT = /^[A-Za-z0-9._-]{1,200}$/;
+/** Validates what a build said; every error names the input. The region defaults to the AWS environment's, else us-east-1. */
+function resolveS3Location(inputs, env = process.env) {
+    const bucket = checkBucket(inputs.bucket?.trim() ?? '', 's3-bucket');
+    if (!bucket)
+        throw new InputError('s3-bucket', 'is required for store s3', 'the name of the bucket that holds the snapshots');
+    const region = checkRegion(inputs.region?.trim() || env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULT_S3_REGION, 's3-region');
+    return {
+        bucket,
+        prefix: checkPrefix(inputs.prefix?.trim() || DEFAULT_S3_PREFIX, 's3-prefix'),
+        endpoint: checkEndpoint(inputs.endpoint?.trim() ?? '', 's3-endpoint') || undefined,
+        region,
+        forcePathStyle: inputs.forcePathStyle ?? false,
+    };
+}
+/** A bucket name S3 and the compatible servers accept, or '' (none given). The checks below are shared with the option schema. */
+function checkBucket(bucket, input) {
+    if (bucket && (!BUCKET_NAME.test(bucket) || bucket.includes('..'))) {
+        throw new errors_InputError(input, `'${bucket}' is not a bucket name`, '3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit');
+    }
+    return bucket;
+}
+/** The prefix without leading or trailing slashes. */
+function checkPrefix(raw, input) {
+    const prefix = raw.replace(/^\/+|\/+$/g, '');
+    if (!prefix || !prefix.split('/').every((segment) => PREFIX_SEGMENT.test(segment))) {
+        throw new errors_InputError(input, `'${raw}' is not an object prefix`, `segments of letters, digits, '.', '_' and '-' separated by '/', e.g. ${DEFAULT_S3_PREFIX} or ci/pizlix`);
+    }
+    return prefix;
+}
+/** An http(s) URL of an S3 API, or '' (AWS). */
+function checkEndpoint(endpoint, input) {
+    if (!endpoint)
+        return '';
+    let url;
+    try {
+        url = new URL(endpoint);
+    }
+    catch {
+        url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+        throw new errors_InputError(input, `'${endpoint}' is not an http(s) URL`, 'the S3 API address of the server, e.g. https://minio.example.com:9000 or https://<account>.r2.cloudflarestorage.com');
+    }
+    return endpoint;
+}
+function checkRegion(region, input) {
+    if (region && !REGION.test(region))
+        throw new errors_InputError(input, `'${region}' is not a region name`, 'a region such as us-east-1, eu-central-1 or auto');
+    return region;
+}
+/** Refuses a key or stage name that cannot be one segment of an object name (before any request). */
+function checkNameSegment(what, value) {
+    if (!NAME_SEGMENT.test(value)) {
+        throw new InputError(what, `'${value}' cannot name an object of the s3 store`, "1 to 200 letters, digits, '.', '_' and '-'");
+    }
+}
+/** The object names of one trust scope (`trusted` or `untrusted/<ref slug>`) under the prefix. */
+class ScopeLayout {
+    scope;
+    root;
+    constructor(prefix, scope) {
+        this.scope = scope;
+        this.root = `${prefix}/${scope}`;
+    }
+    meta(key) {
+        return `${this.root}/meta/${key}.json`;
+    }
+    snapshot(key, uploadId) {
+        return `${this.root}/snapshots/${key}/${uploadId}`;
+    }
+    snapshotsOf(key) {
+        return `${this.root}/snapshots/${key}/`;
+    }
+    indexMarker(stage, key) {
+        return `${this.root}/index/${stage}/${key}`;
+    }
+    indexOf(stage) {
+        return `${this.root}/index/${stage}/`;
+    }
+    get metas() {
+        return `${this.root}/meta/`;
+    }
+}
+/** A fresh name for the object of one publish: sortable by time, unique across concurrent publishers. */
+function newUploadId(now = new Date()) {
+    return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(6).toString('hex')}`;
+}
+function parseObjectName(prefix, name) {
+    if (!name.startsWith(`${prefix}/`))
+        return undefined;
+    const segments = name.slice(prefix.length + 1).split('/');
+    const scopeLength = segments[0] === 'trusted' ? 1 : segments[0] === 'untrusted' ? 2 : 0;
+    if (scopeLength === 0)
+        return undefined;
+    const scope = segments.slice(0, scopeLength).join('/');
+    const parts = segments.slice(scopeLength);
+    const [kind, a, b] = parts;
+    if (kind === 'meta' && parts.length === 2 && a.endsWith('.json'))
+        return { kind: 'meta', scope, key: a.slice(0, -'.json'.length) };
+    if (kind === 'snapshots' && parts.length === 3)
+        return { kind: 'snapshot', scope, key: a, uploadId: b };
+    if (kind === 'index' && parts.length === 3)
+        return { kind: 'index', scope, stage: a, key: b };
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/store/types.ts
 /**
  * The snapshot store: where stage snapshots live between jobs. Every backend (a local or shared
@@ -39724,7 +39957,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
  * publish — and keeps the same metadata with each snapshot.
  */
 /** The store kinds a build may ask for; `auto` picks one from what is configured. */
-const STORE_KINDS = ['local', 'actions-cache', 'artifact', 'auto'];
+const STORE_KINDS = ['local', 's3', 'actions-cache', 'artifact', 'auto'];
 const META_FORMAT = 1;
 
 ;// CONCATENATED MODULE: ./src/store/trust.ts
@@ -39979,6 +40212,7 @@ function refine(option, check) {
 
 
 
+
 /** Scratch directory of a verb: under RUNNER_TEMP in an action, under the system's temporary directory elsewhere. */
 function scratchDir(context, ...parts) {
     const base = context.env.RUNNER_TEMP || external_node_path_default().join(context.env.TMPDIR || external_node_os_default().tmpdir(), context.surface === 'action' ? 'pizlix-stage-runner-temp' : 'pizlix-stage');
@@ -39995,12 +40229,17 @@ const chainOptions = {
     }),
 };
 const storeOptions = {
-    store: choice('Where snapshots live between jobs: local (a directory on the runner or a shared disk), actions-cache, artifact, or auto (local when store-path is set, else actions-cache). Default auto; local on the command line.', STORE_KINDS, {
+    store: choice('Where snapshots live between jobs: local (a directory on the runner or a shared disk), s3 (an S3-compatible bucket, s3-*), actions-cache, artifact, or auto (s3 when s3-bucket is set, else local when store-path is set, else actions-cache). Default auto; local on the command line.', STORE_KINDS, {
         actionDefault: 'auto',
         fallback: (context) => (context.surface === 'cli' ? 'local' : 'auto'),
     }),
     'store-path': pathOption('Directory of the local store. Default $RUNNER_TOOL_CACHE/pizlix-stage/store (~/.cache/pizlix-stage/store outside a runner).', { placeholder: '<dir>' }),
-    'store-max-size': sizeOption('Evict least-recently-used local store entries beyond this size, e.g. 300G.'),
+    's3-bucket': refine(optionalText("Store s3: the bucket that holds the snapshots (with store auto, setting it picks s3). Credentials come from the AWS SDK's default chain, e.g. aws-actions/configure-aws-credentials.", { placeholder: '<name>' }), (bucket, name) => (bucket ? checkBucket(bucket, name) : undefined)),
+    's3-prefix': refine(option_text('Store s3: the object prefix in the bucket; entries go under <prefix>/trusted/ and <prefix>/untrusted/<ref>/.', { default: DEFAULT_S3_PREFIX, placeholder: '<prefix>' }), (prefix, name) => checkPrefix(prefix, name)),
+    's3-endpoint': refine(optionalText('Store s3: the S3 API address of a server other than AWS (MinIO, Ceph RGW, R2, Garage), e.g. https://minio.example.com:9000.', { placeholder: '<url>' }), (endpoint, name) => (endpoint ? checkEndpoint(endpoint, name) : undefined)),
+    's3-region': refine(optionalText('Store s3: the region. Default AWS_REGION or AWS_DEFAULT_REGION, else us-east-1.', { placeholder: '<region>' }), (region, name) => region ? checkRegion(region, name) : undefined),
+    's3-force-path-style': option_boolean('Store s3: address the bucket in the URL path (https://host/bucket/key) instead of the host name; true for most self-hosted servers.'),
+    'store-max-size': sizeOption('Evict least-recently-used entries of the local or s3 store beyond this size, e.g. 300G.'),
     'cache-budget': sizeOption("The repository's Actions cache size limit (store actions-cache), e.g. 10G (github.com's default) or what the repository's settings allow. A snapshot of a fifth of it or more earns a warning in the job summary.", { default: '10G', only: 'action' }),
     'trusted-refs': list('Refs whose builds are trusted (globs, comma or newline separated). Default the default branch and tags.', { only: 'action' }),
 };
@@ -40011,6 +40250,7 @@ function storeRequest(values, env = process.env) {
         path: values.storePath,
         maxBytes: values.storeMaxSize,
         cacheBudgetBytes: values.cacheBudget,
+        s3: { bucket: values.s3Bucket, prefix: values.s3Prefix, endpoint: values.s3Endpoint, region: values.s3Region, forcePathStyle: values.s3ForcePathStyle },
         scope: scopeFromEnvironment(env, values.trustedRefs),
     };
 }

@@ -35,6 +35,8 @@ export interface StageRequest {
   lookupOnly?: boolean;
   /** Extra directories that must not lie inside $LFS (the workspace, say). */
   protect?: Array<{ what: string; path: string }>;
+  /** Also write the script's lfs-<stage>.tar.gz as real gzip (see gzip-shim.ts); default false. */
+  pizlixTarball?: boolean;
 }
 
 export interface StageResult {
@@ -136,7 +138,7 @@ async function checkMachine(job: StageJob): Promise<void> {
       { dir: job.request.workDir, bytes: expectedBytes / 3, what: 'the snapshot' },
     ],
   });
-  if (!(await which('pigz'))) log.warning('pigz is not installed: the stage script will compress its snapshot with single-threaded gzip');
+  if (job.request.pizlixTarball && !(await which('pigz'))) log.warning('pigz is not installed: the stage script will compress its gzip tarball with single-threaded gzip');
 }
 
 /** $LFS as the stage's script expects it: the parent's snapshot restored, or (first stage) an empty root. */
@@ -162,7 +164,7 @@ async function runEntryScript(job: StageJob): Promise<{ buildSeconds: number; lo
   const zstdCopy = path.join(request.workDir, `lfs-${definition.name}.tar.zst`);
   await rm(snapshotPath, { force: true });
   await rm(zstdCopy, { force: true });
-  const shim = await installGzipShim(path.join(request.workDir, 'shim'), snapshotPath, zstdCopy);
+  const shim = await installGzipShim(path.join(request.workDir, 'shim'), { snapshotPath, zstdCopy, pizlixTarball: request.pizlixTarball ?? false });
   const logFile = path.join(request.workDir, `${definition.name}.log`);
   await rm(logFile, { force: true });
   log.startGroup(`Building ${definition.name}: ${definition.script}`);

@@ -19,7 +19,7 @@ export async function fetchVerb(options: FetchValues): Promise<void> {
     if (!options.key) throw new InputError('key', 'is required but empty', "the snapshot's store key (the stage action's key output)");
     if (options.repository) throw new InputError('repository', 'given together with --key', 'either --repository (a release) or --key (a store entry)');
     const store = await openStore(storeRequest(options, {}));
-    const where = options.storePath ? `at ${options.storePath}` : `of kind ${store.kind}`;
+    const where = store.kind === 's3' ? `in bucket ${options.s3Bucket}` : options.storePath ? `at ${options.storePath}` : `of kind ${store.kind}`;
     const fetched = await fetchStoreEntry({ store, where, stage: options.stage ?? '', key: options.key, workDir: options.directory });
     log.info(`${fetched.meta.stage} snapshot ${options.key}, sha256 ${fetched.meta.sha256} verified: ${fetched.file}`);
     return;

@@ -46,6 +46,7 @@ export async function buildStages(stages: string[], options: StageValues): Promi
           workDir: path.join(options.workDir, stage),
           timeoutMinutes: options.timeoutMinutes,
           lookupOnly: options.lookupOnly,
+          pizlixTarball: options.pizlixTarball,
         }),
       );
     } catch (err) {

@@ -9,6 +9,10 @@ export const stageOptions = {
   lfs: absolutePath('The LFS root the stage builds into (an absolute path). Emptied before a restore; never wiped while anything is mounted below it.', { default: '/mnt/lfs' }),
   'timeout-minutes': numberOption('Stop the stage script (and everything it started) after this many minutes.', { above: 0 }),
   'lookup-only': boolean('Only report whether the store has the stage (cache-hit); restore and build nothing.'),
+  'pizlix-tarball': boolean(
+    "'true': the stage script's lfs-<stage>.tar.gz is a real gzip tarball, as Pizlix writes it (pigz on every core), besides the store's zstd copy. " +
+      "'false' (default): one zstd compression serves both: the file holds the zstd snapshot under Pizlix's name, which `tar -xpf` (so build_recover.sh and make_disk_image.sh) still reads, while gunzip and `tar -z` do not.",
+  ),
   'work-dir': pathOption('Logs and scratch files.', { only: 'cli', placeholder: '<dir>', fallback: (context) => scratchDir(context) }),
 };
 

@@ -5,6 +5,8 @@ import { InputError } from '../util/errors.js';
 import { ActionsCacheStore } from './actions-cache.js';
 import { ArtifactStore, type ArtifactSource } from './artifact.js';
 import { LocalStore } from './local.js';
+import { S3Store } from './s3.js';
+import { resolveS3Location, type S3StoreInputs } from './s3-layout.js';
 import { STORE_KINDS, type SnapshotStore, type TrustScope } from './types.js';
 
 export { STORE_KINDS };
@@ -21,6 +23,8 @@ export interface StoreOptions {
   artifactSource?: ArtifactSource;
   /** actions-cache store: the repository's cache size limit in bytes, for the budget warning. */
   cacheBudgetBytes?: number;
+  /** s3 store: the bucket and where in it (`auto` picks s3 when a bucket is given). */
+  s3?: S3StoreInputs;
 }
 
 /**
@@ -59,6 +63,9 @@ export async function openStore(options: StoreOptions): Promise<SnapshotStore> {
   const kind = options.kind || 'auto';
   if (!(STORE_KINDS as readonly string[]).includes(kind)) {
     throw new InputError('store', `unknown store '${kind}'`, STORE_KINDS.join(', '));
+  }
+  if (kind === 's3' || (kind === 'auto' && options.s3?.bucket)) {
+    return new S3Store(options.scope, { location: resolveS3Location(options.s3 ?? {}), maxBytes: options.maxBytes });
   }
   if (kind === 'local' || (kind === 'auto' && options.path)) {
     if (options.path !== undefined && options.path !== '' && !path.isAbsolute(options.path)) {

@@ -57,11 +57,20 @@ export function decodeMeta(text: string, expectedKey?: string): SnapshotMeta {
 export async function verifySnapshotFile(file: string, meta: SnapshotMeta): Promise<void> {
   const info = await stat(file).catch(() => undefined);
   if (!info) throw new IntegrityError(`${file} is missing`);
-  if (info.size !== meta.size) throw new IntegrityError(`${file} has ${info.size} bytes, its metadata says ${meta.size}`);
+  checkMeasured(file, { size: info.size }, meta);
   const progress = new ByteProgress(`verifying ${meta.stage} snapshot`, meta.size);
-  const actual = await sha256File(file, progress);
+  const sha256 = await sha256File(file, progress);
   progress.finish();
-  if (actual !== meta.sha256) throw new IntegrityError(`sha256 of ${file} is ${actual}, expected ${meta.sha256}`);
+  checkMeasured(file, { size: info.size, sha256 }, meta);
+}
+
+/**
+ * Checks what was measured of a snapshot's bytes (size, and sha256 when known) against its metadata;
+ * throws IntegrityError. For transfers that hash the bytes as they arrive instead of reading the file again.
+ */
+export function checkMeasured(what: string, measured: { size: number; sha256?: string }, meta: Pick<SnapshotMeta, 'size' | 'sha256'>): void {
+  if (measured.size !== meta.size) throw new IntegrityError(`${what} has ${measured.size} bytes, its metadata says ${meta.size}`);
+  if (measured.sha256 !== undefined && measured.sha256 !== meta.sha256) throw new IntegrityError(`sha256 of ${what} is ${measured.sha256}, expected ${meta.sha256}`);
 }
 
 /** The file name a snapshot has inside a store entry. */

@@ -7,7 +7,7 @@
 export type Trust = 'trusted' | 'untrusted';
 
 /** The store kinds a build may ask for; `auto` picks one from what is configured. */
-export const STORE_KINDS = ['local', 'actions-cache', 'artifact', 'auto'] as const;
+export const STORE_KINDS = ['local', 's3', 'actions-cache', 'artifact', 'auto'] as const;
 
 /** Who is reading or writing: builds of trusted refs never see entries that untrusted refs wrote. */
 export interface TrustScope {

@@ -1,6 +1,11 @@
 /**
- * Faults the loopback service injects on request. Each fault is armed for a number of calls and
+ * Faults the loopback services inject on request. Each fault is armed for a number of calls and
  * disarms itself; tests arm them between steps and read what fired.
+ *
+ * Twirp faults hit the results service's API. Request faults hit the byte stream of a fault proxy
+ * (tests/harness/fault-proxy.ts): the blob front of the results service, where every request is the
+ * operation "blob", or the front of the S3 server, whose requests are S3 operations ("UploadPart",
+ * "GetObject", …); `operation` aims a fault at one of them ('*': any).
  */
 
 export type TwirpService = 'CacheService' | 'ArtifactService';
@@ -12,12 +17,19 @@ interface StatusFault {
   remaining: number;
 }
 
+interface RequestFault {
+  operation: string;
+  remaining: number;
+}
+
 export class Faults {
   private statusFaults: StatusFault[] = [];
-  private blobStatus: { status: number; remaining: number } | undefined;
-  private uploadDrop: { afterBytes: number; remaining: number } | undefined;
-  private downloadStall: { remaining: number; minBytes: number } | undefined;
-  /** What fired, in order, for assertions ("CreateCacheEntry:429", "blob-upload-dropped", ...). */
+  private requestStatus: Array<RequestFault & { status: number }> = [];
+  private uploadDrops: Array<RequestFault & { afterBytes: number }> = [];
+  private downloadDrops: Array<RequestFault & { afterBytes: number }> = [];
+  private downloadStalls: Array<RequestFault & { minBytes: number }> = [];
+  private pauses: Array<RequestFault & { run: () => Promise<void> }> = [];
+  /** What fired, in order, for assertions ("CreateCacheEntry:429", "blob-upload-dropped", "UploadPart:500", ...). */
   readonly fired: string[] = [];
 
   /** The next `times` calls of a Twirp method answer `status`. */
@@ -25,27 +37,44 @@ export class Faults {
     this.statusFaults.push({ method, status, remaining: times });
   }
 
-  /** The next `times` blob requests (any verb) answer `status` without reaching the emulator. */
-  failBlob(status: 500 | 503, times = 1): void {
-    this.blobStatus = { status, remaining: times };
+  /** The next `times` proxied requests (of `operation`) answer `status` without reaching the server. */
+  failBlob(status: 500 | 501 | 503 | 429 | 412, times = 1, operation = '*'): void {
+    this.requestStatus.push({ status, remaining: times, operation });
   }
 
-  /** The next `times` blob uploads have their connection destroyed after `afterBytes` body bytes. */
-  dropUpload(afterBytes: number, times = 1): void {
-    this.uploadDrop = { afterBytes, remaining: times };
+  /** The next `times` uploads (of `operation`) have their connection destroyed after `afterBytes` body bytes. */
+  dropUpload(afterBytes: number, times = 1, operation = '*'): void {
+    this.uploadDrops.push({ afterBytes, remaining: times, operation });
+  }
+
+  /** The next `times` downloads (of `operation`) longer than `afterBytes` have their connection destroyed after that many body bytes. */
+  dropDownload(afterBytes: number, times = 1, operation = '*'): void {
+    this.downloadDrops.push({ afterBytes, remaining: times, operation });
   }
 
   /**
-   * The next `times` blob downloads of at least `minBytes` send the emulator's headers and then no
+   * The next `times` downloads of at least `minBytes` send the server's headers and then no
    * body, holding the connection open.
    */
-  stallDownload(times = 1, minBytes = 0): void {
-    this.downloadStall = { remaining: times, minBytes };
+  stallDownload(times = 1, minBytes = 0, operation = '*'): void {
+    this.downloadStalls.push({ remaining: times, minBytes, operation });
+  }
+
+  /**
+   * The next request of `operation` waits until `run` has finished, then goes on: orders concurrent work
+   * (another job's publish between two steps of this one) without relying on timing.
+   */
+  pauseBefore(operation: string, run: () => Promise<void>): void {
+    this.pauses.push({ operation, remaining: 1, run });
   }
 
   clear(): void {
+    this.pauses = [];
     this.statusFaults = [];
-    this.blobStatus = this.uploadDrop = this.downloadStall = undefined;
+    this.requestStatus = [];
+    this.uploadDrops = [];
+    this.downloadDrops = [];
+    this.downloadStalls = [];
   }
 
   takeTwirpStatus(method: string): number | undefined {
@@ -56,24 +85,40 @@ export class Faults {
     return fault.status;
   }
 
-  takeBlobStatus(): number | undefined {
-    if (!this.blobStatus || this.blobStatus.remaining <= 0) return undefined;
-    this.blobStatus.remaining--;
-    this.fired.push(`blob:${this.blobStatus.status}`);
-    return this.blobStatus.status;
+  takePause(operation: string): (() => Promise<void>) | undefined {
+    const pause = take(this.pauses, operation);
+    if (pause) this.fired.push(`${operation}-paused`);
+    return pause?.run;
   }
 
-  takeUploadDrop(): number | undefined {
-    if (!this.uploadDrop || this.uploadDrop.remaining <= 0) return undefined;
-    this.uploadDrop.remaining--;
-    this.fired.push('blob-upload-dropped');
-    return this.uploadDrop.afterBytes;
+  takeBlobStatus(operation = 'blob'): number | undefined {
+    const fault = take(this.requestStatus, operation);
+    if (fault) this.fired.push(`${operation}:${fault.status}`);
+    return fault?.status;
   }
 
-  takeDownloadStall(contentLength: number): boolean {
-    if (!this.downloadStall || this.downloadStall.remaining <= 0 || contentLength < this.downloadStall.minBytes) return false;
-    this.downloadStall.remaining--;
-    this.fired.push('blob-download-stalled');
-    return true;
+  takeUploadDrop(operation = 'blob'): number | undefined {
+    const fault = take(this.uploadDrops, operation);
+    if (fault) this.fired.push(`${operation}-upload-dropped`);
+    return fault?.afterBytes;
   }
+
+  takeDownloadDrop(contentLength: number, operation = 'blob'): number | undefined {
+    const fault = take(this.downloadDrops, operation, (f) => contentLength > f.afterBytes);
+    if (fault) this.fired.push(`${operation}-download-dropped`);
+    return fault?.afterBytes;
+  }
+
+  takeDownloadStall(contentLength: number, operation = 'blob'): boolean {
+    const fault = take(this.downloadStalls, operation, (f) => contentLength >= f.minBytes);
+    if (fault) this.fired.push(`${operation}-download-stalled`);
+    return fault !== undefined;
+  }
+}
+
+/** The first armed fault aimed at `operation` (and passing `fits`), counted down. */
+function take<F extends RequestFault>(faults: F[], operation: string, fits: (f: F) => boolean = () => true): F | undefined {
+  const fault = faults.find((f) => f.remaining > 0 && (f.operation === '*' || f.operation === operation) && fits(f));
+  if (fault) fault.remaining--;
+  return fault;
 }

@@ -1,10 +1,12 @@
 /**
- * Runs one store operation in its own process, so tests can kill it mid-transfer or measure its
- * peak memory. Job from PIZLIX_STORE_CHILD_JOB (JSON); prints `RESULT <json>` as its last line.
+ * Runs one store operation in its own process, so tests can kill it mid-transfer, measure its peak
+ * memory, or run two publishers at once. Job from PIZLIX_STORE_CHILD_JOB (JSON); prints `RESULT <json>` as its last line.
  */
 import { ActionsCacheStore } from '../../src/store/actions-cache.js';
 import { ArtifactStore, type ArtifactSource } from '../../src/store/artifact.js';
 import { LocalStore } from '../../src/store/local.js';
+import { S3Store } from '../../src/store/s3.js';
+import { resolveS3Location, type S3StoreInputs } from '../../src/store/s3-layout.js';
 import type { SnapshotStore } from '../../src/store/types.js';
 
 export interface StoreChildResult {
@@ -15,8 +17,8 @@ export interface StoreChildResult {
 }
 
 export interface StoreChildJob {
-  backend: 'actions-cache' | 'artifact' | 'local';
-  /** Cache staging directory, artifact scratch directory, or the local store's root. */
+  backend: 'actions-cache' | 'artifact' | 'local' | 's3';
+  /** Cache staging directory, artifact scratch directory, or the local store's root (unused by s3). */
   stagingDir: string;
   key: string;
   /** When given, publish this file under `key` first. */
@@ -25,6 +27,8 @@ export interface StoreChildJob {
   workDir?: string;
   /** Artifact backend: read another run's artifacts. */
   source?: ArtifactSource;
+  /** s3 backend: the bucket (credentials come from the environment). */
+  s3?: S3StoreInputs;
 }
 
 const job = JSON.parse(process.env.PIZLIX_STORE_CHILD_JOB ?? '{}') as StoreChildJob;
@@ -35,7 +39,9 @@ const store: SnapshotStore =
     ? new ActionsCacheStore(scope, { stagingDir: job.stagingDir, retry })
     : job.backend === 'artifact'
       ? new ArtifactStore(scope, { tempDir: job.stagingDir, retry, source: job.source })
-      : new LocalStore(job.stagingDir, scope);
+      : job.backend === 's3'
+        ? new S3Store(scope, { location: resolveS3Location(job.s3 ?? {}), retry })
+        : new LocalStore(job.stagingDir, scope);
 
 let publishSeconds: number | undefined;
 if (job.file) {

@@ -66,7 +66,7 @@ async function fetchFromStore(options: FetchValues): Promise<void> {
   if (options.store === 'local' && !options.storePath) throw new InputError('store-path', 'is required but empty', 'the directory of the store');
   if (!options.key) throw new InputError('key', 'is required but empty', "the snapshot's store key (the stage action's key output)");
   const store = await openStore({ ...storeRequest(options), artifactSource: source });
-  const where = store.kind === 'local' ? `at ${options.storePath}` : source ? `of run ${source.workflowRunId}` : 'of this run';
+  const where = store.kind === 'local' ? `at ${options.storePath}` : store.kind === 's3' ? `in bucket ${options.s3Bucket}` : source ? `of run ${source.workflowRunId}` : 'of this run';
   const key = options.key;
   const fetched = await fetchStoreEntry({ store, where, stage: options.stage ?? '', key, workDir: scratchDir(actionContext(), 'pizlix-fetch') });
   core.setOutput('snapshot', fetched.file);

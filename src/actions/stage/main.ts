@@ -27,6 +27,7 @@ async function main(): Promise<void> {
       workDir: scratchDir(actionContext(), 'pizlix-stage', options.stage),
       timeoutMinutes: options.timeoutMinutes,
       lookupOnly: options.lookupOnly,
+      pizlixTarball: options.pizlixTarball,
       protect: process.env.GITHUB_WORKSPACE ? [{ what: 'workspace', path: process.env.GITHUB_WORKSPACE }] : [],
     });
     core.setOutput('key', result.key);
