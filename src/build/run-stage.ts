@@ -10,7 +10,8 @@ import { formatBytes, formatDuration } from '../util/format.js';
 import { group, log } from '../util/log.js';
 import { shellQuote } from '../util/shell.js';
 import { computeKeys, type StageKey } from '../chain/keys.js';
-import { findStage, loadManifest, type StageDefinition } from '../chain/manifest.js';
+import { loadChain } from '../chain/chain.js';
+import { findStage, type StageDefinition } from '../chain/manifest.js';
 import { detectCompression } from '../rootfs/archive.js';
 import { installGzipShim } from '../rootfs/gzip-shim.js';
 import { validateLfsPath, wipeLfs, readBuildState } from '../rootfs/lfs.js';
@@ -85,7 +86,7 @@ export async function runStage(request: StageRequest): Promise<StageResult> {
 async function prepareJob(request: StageRequest): Promise<StageJob> {
   const started = Date.now();
   const pizlixDir = path.resolve(request.pizlixDir);
-  const manifest = loadManifest(request.manifestFile);
+  const manifest = loadChain({ pizlixDir, manifestFile: request.manifestFile });
   const definition = findStage(manifest, request.stage);
   const lfs = validateLfsPath(request.lfs, [
     { what: 'pizlix directory', path: pizlixDir },

@@ -19,5 +19,12 @@ export const stageOptions = {
 export const planOptions = {
   ...chainOptions,
   ...storeOptions,
+  'max-stages': numberOption('Fail when the chain has more stages than this: the number of stage jobs of the calling workflow. Empty for no limit.', { min: 1, integer: true }),
   json: boolean('Print the plan as JSON.', { only: 'cli' }),
+};
+
+/** Options of the command line's chain verbs (inputs, check, manifest): where the chain is, nothing about stores. */
+export const chainVerbOptions = {
+  ...chainOptions,
+  json: boolean('Print JSON.', { only: 'cli' }),
 };
