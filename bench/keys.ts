@@ -1,35 +1,54 @@
 /**
- * Keys benchmark: keys for a generated Fil-C-sized tree (150 000 files, about 2 GB), git mode, against
- * hashing every file's contents.
+ * Keys benchmark: a generated Fil-C-sized checkout (150 000 files, about 2 GB: the fixture's pizlix scripts
+ * and top-level build scripts, a big llvm/ and clang/, and 150 projects under projects/), committed to git.
+ * Measures deriving the chain and its inputs from the scripts (what `plan` adds), the keys (git ids), the
+ * two together, and one modified file — each against hashing every file's contents.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile, stat, rm } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { loadChain } from '../src/chain/chain.js';
 import { computeKeys } from '../src/chain/keys.js';
-import { loadManifest } from '../src/chain/manifest.js';
 import { formatBytes } from '../src/util/format.js';
 import { log } from '../src/util/log.js';
 import { benchDir, printTable, ratio, timed } from './util.js';
 
 const FILES = Number(process.env.BENCH_KEY_FILES ?? 150_000);
 const TOTAL_BYTES = Number(process.env.BENCH_KEY_BYTES ?? 2 * 1024 ** 3);
+const PROJECTS = 150;
+const FIXTURE = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'tests', 'fixtures', 'filc');
 
-/** A Fil-C-shaped checkout: pizlix/ scripts plus a big llvm/ tree of FILES files. */
-async function generateCheckout(root: string): Promise<void> {
+/**
+ * The fixture's checkout, grown: 70 % of the files in llvm/, 10 % in clang/, 20 % in 150 projects that the
+ * postlc packaging script packages (so the stages read them all, as Pizlix's do).
+ */
+export async function generateCheckout(root: string): Promise<void> {
+  await cp(FIXTURE, root, { recursive: true, dereference: true });
   const perFile = Math.floor(TOTAL_BYTES / FILES);
   const block = Buffer.alloc(perFile);
   for (let i = 0; i < block.length; i++) block[i] = (i * 2654435761) & 0xff;
-  await mkdir(path.join(root, 'pizlix'), { recursive: true });
-  for (const stage of ['prelc', 'lc', 'postlc', 'postlc2', 'postlc3', 'postlc4', 'postlc5']) {
-    await writeFile(path.join(root, 'pizlix', `build_${stage}.sh`), `#!/bin/bash\necho ${stage}\n`, { mode: 0o755 });
+  const trees = [
+    { dir: 'llvm/lib', count: Math.floor(FILES * 0.7) },
+    { dir: 'clang/lib', count: Math.floor(FILES * 0.1) },
+  ];
+  let n = 0;
+  const writeMany = async (dir: string, count: number, ext: string) => {
+    for (let i = 0; i < count; i++, n++) {
+      const sub = path.join(root, dir, `d${Math.floor(i / 500)}`);
+      if (i % 500 === 0) await mkdir(sub, { recursive: true });
+      block.writeUInt32LE(n, 0); // every file distinct
+      await writeFile(path.join(sub, `f${i}.${ext}`), block);
+    }
+  };
+  for (const t of trees) await writeMany(t.dir, t.count, 'cpp');
+  const perProject = Math.floor((FILES - n) / PROJECTS);
+  const packaging: string[] = [];
+  for (let p = 0; p < PROJECTS; p++) {
+    await writeMany(`projects/bench-${p}-1.0`, perProject, 'c');
+    packaging.push(`./package-source.sh projects/bench-${p}-1.0 pizlonated-bench-${p}`);
   }
-  for (let i = 0; i < FILES; i++) {
-    const dir = path.join(root, 'llvm', `d${Math.floor(i / 1000)}`, `e${Math.floor(i / 50) % 20}`);
-    if (i % 50 === 0) await mkdir(dir, { recursive: true });
-    block.writeUInt32LE(i, 0); // every file distinct
-    await writeFile(path.join(dir, `f${i}.cpp`), block);
-  }
+  await writeFile(path.join(root, 'pizlix/build_postlc_sub1_filc.sh'), `${await readFile(path.join(root, 'pizlix/build_postlc_sub1_filc.sh'), 'utf8')}${packaging.join('\n')}\n`);
 }
 
 export async function benchKeys(): Promise<void> {
@@ -41,30 +60,39 @@ export async function benchKeys(): Promise<void> {
   execFileSync('find', [checkout, '-exec', 'touch', '-h', '-d', '2 hours ago', '{}', '+']);
   log.info('committing them to git …');
   // gc.auto=0: no detached "git gc --auto" still writing into .git when the tree is removed.
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=b@b', '-c', 'user.name=b', '-c', 'core.looseCompression=0', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-C', checkout, ...args], { stdio: 'ignore', maxBuffer: 1 << 30 });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.email=b@b', '-c', 'user.name=b', '-c', 'core.looseCompression=0', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-C', checkout, ...args], { stdio: 'ignore', maxBuffer: 1 << 30 });
   git('init', '-q');
   git('add', '-A');
   git('commit', '-qm', 'tree');
   git('status'); // refresh the index stat cache once, as any checkout has it
-  const manifest = loadManifest();
+  for (const pin of ['yolo-util-linux', 'openssl', 'libidn2', 'icu']) execFileSync(path.join(checkout, 'filc/projeny'), ['setup', `projects/${pin}.projeny`], { cwd: checkout });
   const pizlixDir = path.join(checkout, 'pizlix');
-  const gitRun = await timed(() => computeKeys(manifest, { pizlixDir }));
-  const gitRun2 = await timed(() => computeKeys(manifest, { pizlixDir }));
+
+  const derive1 = await timed(async () => loadChain({ pizlixDir }));
+  const derive2 = await timed(async () => loadChain({ pizlixDir }));
+  const chain = derive2.value;
+  const keys1 = await timed(() => computeKeys(chain, { pizlixDir }));
+  const keys2 = await timed(() => computeKeys(chain, { pizlixDir }));
+  const both = await timed(async () => computeKeys(loadChain({ pizlixDir }), { pizlixDir }));
+  const hashed = keys2.value.reduce((sum, k) => sum + Object.keys(k.inputs).length, 0);
   // Baseline: read and hash every file's contents.
   const baseline = await timed(async () => {
     const list = execFileSync('git', ['-C', checkout, 'ls-files', '-z'], { maxBuffer: 1 << 30 }).toString().split('\0').filter(Boolean);
-    const { readFile } = await import('node:fs/promises');
     for (const rel of list) createHash('sha1').update(await readFile(path.join(checkout, rel))).digest('hex');
   });
-  // Also: one file changed (the common case on a pull request).
-  await writeFile(path.join(checkout, 'llvm/d0/e0/f0.cpp'), 'changed');
-  const dirty = await timed(() => computeKeys(manifest, { pizlixDir }));
-  printTable('Stage keys, 150 000-file checkout (warm page cache)', [
-    ['method', 'seconds', 'vs hashing every file'],
+  // One file changed (the common case on a pull request).
+  await writeFile(path.join(checkout, 'llvm/lib/d0/f0.cpp'), 'changed');
+  const dirty = await timed(async () => computeKeys(loadChain({ pizlixDir }), { pizlixDir }));
+  printTable(`Stage keys, ${FILES} files (${chain.stages.length} stages, ${hashed} input files), warm page cache`, [
+    ['work', 'seconds', 'vs hashing every file'],
     ['hash every file (baseline)', baseline.seconds.toFixed(2), '1.00×'],
-    ['pizlix-stage keys (git ids), 1st run', gitRun.seconds.toFixed(2), ratio(baseline.seconds, gitRun.seconds)],
-    ['pizlix-stage keys (git ids), 2nd run', gitRun2.seconds.toFixed(2), ratio(baseline.seconds, gitRun2.seconds)],
-    ['pizlix-stage keys, one file modified', dirty.seconds.toFixed(2), ratio(baseline.seconds, dirty.seconds)],
+    ['derive chain and inputs from the scripts, 1st in process', derive1.seconds.toFixed(3), ratio(baseline.seconds, derive1.seconds)],
+    ['derive chain and inputs, warm', derive2.seconds.toFixed(3), ratio(baseline.seconds, derive2.seconds)],
+    ['keys (git ids), 1st run', keys1.seconds.toFixed(2), ratio(baseline.seconds, keys1.seconds)],
+    ['keys (git ids), warm', keys2.seconds.toFixed(2), ratio(baseline.seconds, keys2.seconds)],
+    ['derive + keys (what plan does), warm', both.seconds.toFixed(2), ratio(baseline.seconds, both.seconds)],
+    ['derive + keys, one file modified', dirty.seconds.toFixed(2), ratio(baseline.seconds, dirty.seconds)],
   ]);
   execFileSync('rm', ['-rf', root]);
 }

@@ -1,6 +1,6 @@
 /**
  * The boot test end to end, with real QEMU under software emulation (run the file under
- * `flock /tmp/qemu.lock`: it boots one guest at a time).
+ * `flock /var/tmp/pizlix-heavy.lock`: it boots one guest at a time).
  *
  * Without an image: bad input is refused before any work, and a guest with nothing to boot ends at
  * its deadline with its artifacts kept. With the fixture image (env PIZLIX_TEST_IMAGE; for an image
@@ -9,19 +9,26 @@
  * and a wrong password each fail at the right check, within its deadline, with artifacts kept. The
  * image is the Debian fixture's (tests/fixtures/debian) unless PIZLIX_TEST_IMAGE names another.
  * Broken images are qcow2 overlays of the good one edited with debugfs (see tests/harness/image-edit.ts).
+ * On every KVM state: with KVM hanging at the kernel (this machine's, or a QEMU double's) `auto` passes
+ * under TCG and `kvm` fails naming KVM; where the real KVM works the fixture passes under it (else skipped).
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PreflightError } from '../src/util/errors.js';
 import { checkBootTestInputs, runBootTest, type BootTestOptions } from '../src/vm/boot-test.js';
+import { AcceleratorUnavailableError, KVM_PROOF_LIMITS, chooseAccelerator } from '../src/vm/accel.js';
+import { BASE_DEADLINES, DEADLINE_FACTORS } from '../src/vm/checks.js';
+import { Machine } from '../src/vm/machine.js';
+import type { Accelerator } from '../src/vm/qemu.js';
 import type { BootTestReport } from '../src/vm/report.js';
 import { deriveImage } from './harness/image-edit.js';
 import { analyseDesktop, differenceRatio, isBlank, readScreen } from '../src/vm/screen.js';
 import { parseUserChecks } from '../src/vm/user-checks.js';
 import { debianFixtureImage } from './harness/debian-fixture.js';
+import { KVM_DEVICE_THAT_OPENS, makeQemuDouble, qemuProcessesUsing } from './harness/qemu-double.js';
 
 const root = `/var/tmp/pizlix-stage-tests/boot-test-${process.pid}`;
 before(() => mkdir(root, { recursive: true }));
@@ -43,16 +50,7 @@ function options(name: string, overrides: Partial<BootTestOptions>): BootTestOpt
   };
 }
 
-/** No QEMU of this test's may outlive its run. */
-async function qemuProcessesUsing(outputDir: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.startsWith('qemu-system') && cmdline.includes(outputDir)) pids.push(Number(pid));
-  }
-  return pids;
-}
-
+/** The evidence is kept, the report on disk is the one returned, and no QEMU of this run outlived it. */
 async function assertEvidenceKept(report: BootTestReport): Promise<void> {
   const a = report.artifacts;
   for (const file of [a.report, a.serialLog, a.qemuLog]) assert.ok(existsSync(file), `${file} kept`);
@@ -123,6 +121,15 @@ const direct = {
 /** Negative runs wait out a deadline; a smaller multiplier keeps them short (a good guest still makes it). */
 const negativeMultiplier = Number(process.env.PIZLIX_TEST_NEGATIVE_MULTIPLIER ?? '0.4');
 
+/** Wall-clock seconds of the boot test that passes under software emulation (measured by the first test; shown for comparison). */
+let emulatedBootSeconds: number | undefined;
+
+async function timedBootTest(bootOptions: BootTestOptions): Promise<{ report: BootTestReport; seconds: number }> {
+  const started = Date.now();
+  const report = await runBootTest(bootOptions);
+  return { report, seconds: (Date.now() - started) / 1000 };
+}
+
 describe('boot test on the fixture image', () => {
   before(async () => {
     // Built through the stage action into the fixture's persistent store on the first run only.
@@ -139,13 +146,16 @@ describe('boot test on the fixture image', () => {
   run: "false"
   expect-status: 1
 `);
-    const report = await runBootTest(options('good', { image, ...direct, userChecks }));
+    const { report, seconds } = await timedBootTest(options('good', { image, ...direct, userChecks }));
+    emulatedBootSeconds = seconds;
     const verdicts = report.checks.map((c) => `${c.id}=${c.verdict}${c.verdict === 'pass' ? '' : ` (${c.detail})`}`);
     assert.equal(report.result, 'pass', verdicts.join('\n'));
     assert.deepEqual(report.checks.map((c) => c.id), ['kernel', 'sshd', 'login', 'services', 'weston', 'screenshot', 'user:hostname is set', 'user:false exits 1']);
     const times = report.checks.map((c) => c.finishedAt!);
     assert.deepEqual([...times].sort((a, b) => a - b), times, 'milestones in order');
     assert.equal(report.accelerator.used, 'tcg');
+    assert.equal(report.deadlineFactor, DEADLINE_FACTORS.tcg);
+    assert.equal(report.checks[1].deadlineSeconds, BASE_DEADLINES.sshd * DEADLINE_FACTORS.tcg);
     assert.ok(report.sshdProcessStartedAt! > 0 && report.sshdProcessStartedAt! < report.milestones.sshd);
 
     const console_ = await readScreen(report.artifacts.consoleScreenshot!);
@@ -188,6 +198,81 @@ describe('boot test on the fixture image', () => {
     assertFailedAt(report, 'weston');
     assert.match(report.checks.find((c) => c.id === 'weston')!.detail, /weston is not installed/);
     assert.ok(report.artifacts.consoleScreenshot && existsSync(report.artifacts.consoleScreenshot));
+    await assertEvidenceKept(report);
+  });
+});
+
+/** What this machine's KVM does with the fixture image: a `kvm` choice with the real QEMU, once. */
+let realKvm: Promise<{ works: boolean; hangsAfterFirmware: boolean; finding: string }> | undefined;
+function realKvmState(): NonNullable<typeof realKvm> {
+  realKvm ??= (async () => {
+    const outputDir = path.join(root, 'real-kvm-probe');
+    await mkdir(outputDir, { recursive: true });
+    const machineFor = (accel: Accelerator, cpu?: string) =>
+      new Machine({ image: image!, ...direct, accel, cpu, cpus: 2, memoryMiB: 2048, outputDir, credentials: { username: 'pizlo', password: 'pizlo' } });
+    try {
+      const choice = await chooseAccelerator({ requested: 'kvm', machineFor });
+      await choice.guest.shutdown();
+      return { works: true, hangsAfterFirmware: false, finding: choice.decision.reason };
+    } catch (err) {
+      if (!(err instanceof AcceleratorUnavailableError)) throw err;
+      const hangsAfterFirmware = err.decision.attempts.some((a) => a.reached === 'boot-loader' || a.reached === 'kernel');
+      return { works: false, hangsAfterFirmware, finding: err.finding };
+    }
+  })();
+  return realKvm;
+}
+
+describe('the boot test on every KVM state', () => {
+  before(async () => {
+    image ??= (await debianFixtureImage(path.join(root, 'fixture-image'))).image;
+  });
+
+  it('KVM hanging at the kernel: auto passes every check under tcg and says why, in less than the emulated boot plus 30 s; kvm fails naming KVM', async (t) => {
+    const kvm = await realKvmState();
+    // This machine's own KVM when it hangs after the firmware; elsewhere a QEMU double that hangs the same way.
+    const hanging = kvm.hangsAfterFirmware
+      ? { how: `this machine's KVM (${kvm.finding})` }
+      : { how: 'a QEMU double (a CPU without long mode)', qemuBinary: (await makeQemuDouble(root, 'hangs-after-boot-loader')).binary, kvmDevice: KVM_DEVICE_THAT_OPENS };
+    t.diagnostic(`KVM that hangs at the kernel: ${hanging.how}`);
+    const { how: _how, ...kvmSetup } = hanging;
+    const auto = await timedBootTest(options('hang-auto', { image, ...direct, accel: 'auto', ...kvmSetup }));
+    const verdicts = auto.report.checks.map((c) => `${c.id}=${c.verdict}${c.verdict === 'pass' ? '' : ` (${c.detail})`}`);
+    assert.equal(auto.report.result, 'pass', `${auto.report.error ?? ''}\n${verdicts.join('\n')}`);
+    assert.equal(auto.report.accelerator.used, 'tcg');
+    assert.match(auto.report.accelerator.reason, /^KVM: .*(the kernel printed nothing within 15 s after the boot loader's last output|nothing on the serial port within 15 s after the firmware handed over).*; used tcg$/);
+    assert.equal(auto.report.deadlineFactor, DEADLINE_FACTORS.tcg, 'deadlines of the accelerator actually used');
+    assert.ok(auto.report.artifacts.kvmAttemptLogs.every((f) => existsSync(f)) && auto.report.artifacts.kvmAttemptLogs.length > 0, 'the KVM attempts\' logs are kept');
+    // The emulated boot is measured in this very run (the judged boot, from its power-on to its end): a boot
+    // measured in another run would differ by whatever else the machine did meanwhile.
+    const emulated = auto.report.totalSeconds;
+    t.diagnostic(`auto took ${auto.seconds.toFixed(1)} s: ${auto.report.accelerator.kvmSeconds.toFixed(1)} s on KVM, then the emulated boot ${emulated.toFixed(1)} s` +
+      (emulatedBootSeconds ? ` (the tcg test's boot took ${emulatedBootSeconds.toFixed(1)} s)` : ''));
+    assert.ok(auto.seconds < emulated + 30, `auto took ${auto.seconds} s, its emulated boot ${emulated} s`);
+    await assertEvidenceKept(auto.report);
+
+    const kvmRun = await timedBootTest(options('hang-kvm', { image, ...direct, accel: 'kvm', ...kvmSetup }));
+    assert.equal(kvmRun.report.result, 'fail');
+    assert.match(kvmRun.report.error ?? '', /^accel 'kvm' was requested but KVM does not work here: .*(the kernel printed nothing|nothing on the serial port)/);
+    assert.deepEqual(kvmRun.report.checks, [], 'no check ran on a hung accelerator');
+    assert.equal(kvmRun.report.accelerator.used, 'none');
+    const proof = kvmRun.report.accelerator.attempts.reduce((sum, a) => sum + a.seconds, 0);
+    assert.ok(proof <= KVM_PROOF_LIMITS.budgetSeconds + 1, `the KVM attempts kept to the proof's budget (${proof} s)`);
+    t.diagnostic(`kvm failed after ${kvmRun.seconds.toFixed(1)} s`);
+    assert.ok(kvmRun.seconds < emulated, 'kvm failed before an emulated boot could have passed');
+    assert.ok(existsSync(kvmRun.report.artifacts.serialLog), 'the serial-log of the last KVM attempt is kept');
+    await assertEvidenceKept(kvmRun.report);
+  });
+
+  it('under the real KVM where it works: every check passes with kvm and its deadlines', async (t) => {
+    const kvm = await realKvmState();
+    if (!kvm.works) return t.skip(`KVM does not carry the fixture to userspace on this machine: ${kvm.finding}`);
+    const report = await runBootTest(options('real-kvm', { image, ...direct, accel: 'kvm' }));
+    const verdicts = report.checks.map((c) => `${c.id}=${c.verdict}${c.verdict === 'pass' ? '' : ` (${c.detail})`}`);
+    assert.equal(report.result, 'pass', verdicts.join('\n'));
+    assert.equal(report.accelerator.used, 'kvm');
+    assert.equal(report.deadlineFactor, DEADLINE_FACTORS.kvm);
+    assert.equal(report.checks[0].deadlineSeconds, BASE_DEADLINES.kernel * DEADLINE_FACTORS.kvm);
     await assertEvidenceKept(report);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The image boots: QEMU under software emulation (TCG; KVM hangs on these machines) runs GRUB from
+ * The image boots: QEMU under software emulation (TCG, so that no machine's KVM decides) runs GRUB from
  * the MBR, GRUB loads the kernel from p4 with Pizlix's command line, and init remounts the root
  * read-write. Both the raw disk.img and the streamOptimized VMDK (after `qemu-img check`).
  *
@@ -11,9 +11,11 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { buildDiskImage, type DiskImageResult } from '../src/image/build.js';
+import { errorMessage } from '../src/util/errors.js';
 import { run } from '../src/util/exec.js';
+import { waitUntil } from '../src/util/poll.js';
+import { stopProcessGroup } from '../src/util/process-group.js';
 import { DEBIAN_FIXTURE, debianFixtureSnapshot } from './harness/debian-fixture.js';
 import { makeTestDir, type TestDir } from './harness/workdir.js';
 
@@ -41,22 +43,22 @@ async function bootUntilRootRemounted(disk: string, format: 'raw' | 'vmdk', seri
   const started = Date.now();
   let serial = '';
   try {
-    while ((Date.now() - started) / 1000 < DEADLINE_SECONDS) {
-      serial = await readFile(serialLog, 'utf8').catch(() => '');
-      if (KERNEL_CMDLINE.test(serial) && ROOT_REMOUNTED_RW.test(serial)) return { seconds: (Date.now() - started) / 1000, serial };
-      if (exited) break;
-      await sleep(500);
-    }
+    return await waitUntil({
+      what: `${path.basename(disk)} to boot to a read-write root`,
+      timeoutSeconds: DEADLINE_SECONDS,
+      intervalMs: 500,
+      attempt: async () => {
+        serial = await readFile(serialLog, 'utf8').catch(() => '');
+        if (KERNEL_CMDLINE.test(serial) && ROOT_REMOUNTED_RW.test(serial)) return { seconds: (Date.now() - started) / 1000, serial };
+        if (exited) throw new Error('QEMU exited');
+        return undefined;
+      },
+    });
+  } catch (err) {
     const tailLines = serial.trimEnd().split('\n').slice(-25).join('\n');
-    throw new assert.AssertionError({ message: `${path.basename(disk)} did not boot to a read-write root within ${DEADLINE_SECONDS} s (QEMU ${exited ? 'exited' : 'still running'}${stderr ? `: ${stderr.trim()}` : ''}); serial log tail:\n${tailLines}` });
+    throw new assert.AssertionError({ message: `${errorMessage(err)} (QEMU ${exited ? 'exited' : 'still running'}${stderr ? `: ${stderr.trim()}` : ''}); serial log tail:\n${tailLines}` });
   } finally {
-    if (!exited && qemu.pid) {
-      try {
-        process.kill(-qemu.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
+    await stopProcessGroup(qemu, { graceMs: 1000 });
   }
 }
 

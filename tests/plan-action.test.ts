@@ -34,6 +34,12 @@ describe('plan action', () => {
     assert.equal(result.outputs['stages-to-build'], '[]');
     assert.deepEqual(JSON.parse(result.outputs.matrix), { include: [] });
     assert.match(result.summary, /Nothing to rebuild/);
+    // The chain, for workflows that run one job per stage: names in order, how many, the last one and its key.
+    assert.deepEqual(JSON.parse(result.outputs.stages), ['s1', 's2', 's3']);
+    assert.equal(result.outputs['stage-count'], '3');
+    assert.equal(result.outputs['last-stage'], 's3');
+    assert.equal(result.outputs['last-key'], JSON.parse(result.outputs.keys).s3);
+    assert.match(result.summary, /Chain of 3 stages from .*stages\.yml: s1 → s2 → s3/);
   });
 
   test('a changed input of s2: rebuild s2 and s3, why, and the recorded time', async () => {
@@ -46,9 +52,21 @@ describe('plan action', () => {
     const plan = JSON.parse(result.outputs.plan) as Array<{ stage: string; changes: { changed: string[]; parentChanged: boolean } | null }>;
     assert.deepEqual(plan[1].changes?.changed, ['pizlix/s2/payload.txt']);
     assert.equal(plan[2].changes?.parentChanged, true);
-    assert.ok(Number(result.outputs['estimated-seconds']) >= 1);
+    // The estimate is the recorded build times of the stages to rebuild (their previous snapshots' metadata).
+    const recorded = new LocalStore(path.join(dir.path, 'store'), { trust: 'trusted', ref: 'refs/heads/main' });
+    let expected = 0;
+    for (const stage of ['s2', 's3']) expected += (await recorded.list(stage))[0].meta.buildSeconds;
+    assert.equal(Number(result.outputs['estimated-seconds']), Math.round(expected));
     assert.match(result.summary, /Rebuilds 2 of 3 stages \(s2, s3\); roughly/);
     assert.match(result.summary, /pizlix\/s2\/payload\.txt/);
+  });
+
+  test('a chain longer than the workflow has stage jobs for fails, naming the stages', async () => {
+    const result = await runAction({ action: 'plan', inputs: { ...planInputs(), 'max-stages': '2' }, jobDir: path.join(dir.path, 'job-4') });
+    assert.equal(result.main.exitCode, 1);
+    assert.match(result.main.stdout, /input 'max-stages': the chain has 3 stages \(s1, s2, s3\), more than the 2 stage jobs the workflow has; expected a workflow with at least 3 stage slots/);
+    const bad = await runAction({ action: 'plan', inputs: { ...planInputs(), 'max-stages': 'twelve' }, jobDir: path.join(dir.path, 'job-5') });
+    assert.match(bad.main.stdout, /input 'max-stages': 'twelve' is not a whole number/);
   });
 
   test('an unknown store is a clear error', async () => {

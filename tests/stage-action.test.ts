@@ -221,6 +221,43 @@ describe('stage action, runner-style', () => {
     }
   });
 
+  test('a restore replaces the old tree whole: nothing of it stays, nothing of the restore is left behind', async () => {
+    await writeFile(path.join(lfs, 'left-by-an-earlier-job'), 'old tree\n');
+    await mkdir(path.join(lfs, '.pizlix-stage-incoming', 'from-a-killed-restore'), { recursive: true });
+    const result = await runStageAction('s2');
+    assertSucceeded(result);
+    assert.equal(result.outputs['cache-hit'], 'true');
+    const top = await readdir(lfs);
+    for (const gone of ['left-by-an-earlier-job', 'sentinel', '.pizlix-stage-incoming', '.pizlix-stage-restoring']) assert.ok(!top.includes(gone), `${gone} is gone`);
+    assert.equal((await readFile(path.join(lfs, 'sources/lfsbuildstate'), 'utf8')).trim(), 's2');
+    assert.ok((await stat(path.join(lfs, 'dev/null'))).isCharacterDevice());
+  });
+
+  test("pizlix-tarball: the default leaves the zstd snapshot under Pizlix's name, which tar -xpf reads; true writes real gzip", async () => {
+    const tarball = path.join(checkout, 'pizlix', 'lfs-s1.tar.gz');
+    const readBack = async () => {
+      const target = path.join(dir.path, `read-back-${job}`);
+      await mkdir(target);
+      const tar = spawnSync('tar', ['-xpf', tarball, '-C', target, './sources/lfsbuildstate']);
+      assert.equal(tar.status, 0, tar.stderr.toString());
+      return readFile(path.join(target, 'sources/lfsbuildstate'), 'utf8');
+    };
+    const cheap = await runStageAction('s1', { 'key-extra': 'tarball-default' });
+    assertSucceeded(cheap);
+    assert.equal(cheap.outputs.built, 'true');
+    const magic = (await readFile(tarball)).subarray(0, 4);
+    assert.equal(magic.readUInt32LE(0), 0xfd2fb528, 'zstd, not gzip');
+    assert.equal((await readBack()).trim(), 's1', "tar -xpf (build_recover.sh's command) reads it");
+
+    const full = await runStageAction('s1', { 'key-extra': 'tarball-true', 'pizlix-tarball': 'true' });
+    assertSucceeded(full);
+    assert.equal(full.outputs.built, 'true');
+    assert.equal(spawnSync('gzip', ['-t', tarball]).status, 0, 'a valid gzip file');
+    assert.equal((await readBack()).trim(), 's1');
+    assert.equal((await readFile(full.outputs.snapshot)).readUInt32LE(0), 0xfd2fb528, 'the store still gets zstd');
+    await scriptsRun();
+  });
+
   test('bad inputs are clear errors that name the input', async () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ stage: 'nope' }, /input 'stage': 'nope' is not a stage .*expected one of: s1, s2, s3/],
@@ -233,6 +270,7 @@ describe('stage action, runner-style', () => {
       [{ stage: 's1', store: 's3', 's3-bucket': 'snapshots', 's3-force-path-style': 'sometimes' }, /input 's3-force-path-style': 'sometimes' is not a boolean/],
       [{ stage: 's1', 'timeout-minutes': 'soon' }, /input 'timeout-minutes': 'soon' is not a number/],
       [{ stage: 's1', 'lookup-only': 'maybe' }, /input 'lookup-only': 'maybe' is not a boolean/],
+      [{ stage: 's1', 'pizlix-tarball': 'gzip' }, /input 'pizlix-tarball': 'gzip' is not a boolean/],
     ];
     for (const [inputs, message] of cases) {
       const result = await runAction({ action: '.', inputs: { ...stageInputs('s1'), ...inputs }, jobDir: path.join(dir.path, `job-${++job}`) });

@@ -354,17 +354,31 @@ jobs:
     }
   });
 
-  test('stage jobs chain in order, share one concurrency group, and the boot test always reports', async () => {
+  test('stage slots chain in order, run the plan\'s chain, share one concurrency group, and the boot test always reports', async () => {
     const build = YAML.parse(await source('workflows/pizlix-build.yml')) as { jobs: Record<string, Mapping> };
-    const chain = ['prelc', 'lc', 'postlc', 'postlc2', 'postlc3', 'postlc4', 'postlc5'];
-    chain.forEach((stage, i) => {
-      const job = build.jobs[stage];
-      assert.deepEqual(job.needs, i === 0 ? ['plan'] : ['plan', chain[i - 1]], stage);
+    const slots = Object.keys(build.jobs).filter((id) => /^stage-\d+$/.test(id));
+    assert.ok(slots.length >= 8, `room for Pizlix's eight stages (${slots.length} slots)`);
+    assert.deepEqual(slots, slots.map((_, i) => `stage-${i + 1}`), 'slots are numbered in order');
+    const planStep = ((build.jobs.plan.steps ?? []) as Mapping[]).find((s) => s.id === 'plan')!;
+    assert.equal(Number((planStep.with as Mapping)['max-stages']), slots.length, 'the plan refuses a chain longer than the slots');
+    // Every slot is the first one with its index changed: same steps, same limits.
+    const normalised = (i: number) => JSON.stringify(build.jobs[`stage-${i + 1}`]).replaceAll(`[${i}]`, '[I]').replaceAll(`> ${i} `, '> I ').replace(/"needs":\[[^\]]*\]/, '').replace(`stage ${i + 1}:`, 'stage I:');
+    slots.forEach((slot, i) => {
+      const job = build.jobs[slot];
+      assert.deepEqual(job.needs, i === 0 ? ['plan'] : ['plan', slots[i - 1]], slot);
+      assert.equal(normalised(i), normalised(0), `${slot} differs from stage-1 by more than its index`);
+      assert.match(String(job.if), new RegExp(`stage-count \\|\\| '0'\\) > ${i} && contains\\(fromJSON\\(needs\\.plan\\.outputs\\.stages-to-build`), `${slot} runs only for a stage of the chain that is not stored`);
+      const stageStep = ((job.steps ?? []) as Mapping[]).find((s) => String(s.uses).startsWith('pizlix/stage@'))!;
+      assert.equal((stageStep.with as Mapping).stage, `\${{ fromJSON(needs.plan.outputs.stages || '[]')[${i}] }}`);
       assert.equal((job.concurrency as Mapping).group, 'pizlix-lfs-${{ github.repository }}-${{ github.ref }}');
       assert.equal((job.concurrency as Mapping)['cancel-in-progress'], false);
-      assert.ok(Number(job['timeout-minutes']) >= 240, `${stage} has a long timeout`);
+      assert.equal(job['timeout-minutes'], 720, `${slot}: room for lc`);
     });
-    assert.equal(build.jobs.lc['timeout-minutes'], 720);
+    assert.deepEqual(build.jobs['disk-image'].needs, ['plan', ...slots], 'the image waits for every slot');
+    const imageStep = ((build.jobs['disk-image'].steps ?? []) as Mapping[]).find((s) => s.id === 'image')!;
+    assert.equal((imageStep.with as Mapping).stage, '${{ inputs.image-stage || needs.plan.outputs.last-stage }}', 'the image is the chain\'s last stage by default');
+    const release = await source('workflows/pizlix-release.yml');
+    assert.ok(!/postlc5|postlc6/.test(release.replace(/^#.*$/gm, '')), 'the release names no stage: it takes the chain\'s last');
     assert.equal(build.jobs['boot-test'].if, '${{ !cancelled() }}', 'a skipped required check would count as passed');
     assert.match(String(build.jobs['gate-fork'].if), /head\.repo\.full_name != github\.repository/);
     assert.ok(build.jobs['gate-fork'].environment);

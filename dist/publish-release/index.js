@@ -39215,10 +39215,144 @@ function apiMessageOf(data) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./src/util/hash.ts
+/**
+ * Content hashes: sha256 of streams and files, and git's blob object id.
+ *
+ * One stream stage (Sha256Tap) hashes whatever flows through a pipeline — a copy, a download — and one
+ * file reader (FileSha256) hashes files in place. The reader knows sparse files: it asks the kernel
+ * where the data is (SEEK_DATA/SEEK_HOLE) and hashes holes from a buffer of zeros instead of reading
+ * them, so a mostly empty 100 GiB disk image hashes at the speed of sha256, not of reading zeros.
+ */
+
+
+
+
+/** A pipeline stage that hashes and counts the bytes flowing through it (and passes them on unless told not to). */
+class hash_Sha256Tap extends external_node_stream_.Transform {
+    options;
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    bytes = 0;
+    constructor(options = {}) {
+        super();
+        this.options = options;
+    }
+    _transform(chunk, _enc, cb) {
+        this.hash.update(chunk);
+        this.bytes += chunk.length;
+        this.options.progress?.add(chunk.length);
+        cb(null, this.options.passThrough === false ? undefined : chunk);
+    }
+    /** The digest, once the stream has ended. */
+    hex() {
+        return this.hash.digest('hex');
+    }
+}
+const CHUNK = 4 << 20;
+const ZEROS = Buffer.alloc(CHUNK);
+/**
+ * Byte ranges [start, end) of `file` that hold data, from SEEK_DATA/SEEK_HOLE. Node has no lseek, so
+ * Perl (perl-base is essential on Debian and Ubuntu) asks the kernel. File systems without the seeks
+ * report everything as data, which is merely slower. Without Perl the whole range counts as data.
+ */
+async function dataRanges(file, start, end) {
+    const script = `open(F, '<', $ARGV[0]) or die "$ARGV[0]: $!\\n"; my ($p, $end) = @ARGV[1, 2];
+while ($p < $end) { my $d = sysseek(F, $p, 3); last unless defined $d; $d += 0; last if $d >= $end;
+  my $h = sysseek(F, $d, 4) + 0; $h = $end if $h > $end; print "$d $h\\n"; $p = $h; }`;
+    const output = await new Promise((resolve) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('perl', ['-e', script, file, String(start), String(end)], { stdio: ['ignore', 'pipe', 'ignore'] });
+        let text = '';
+        child.stdout.on('data', (d) => (text += d.toString()));
+        child.on('error', () => resolve(undefined));
+        child.on('close', (code) => resolve(code === 0 ? text : undefined));
+    });
+    if (output === undefined)
+        return [[start, end]];
+    return output
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(' ').map(Number));
+}
+/** Writes a buffer and waits until the stream has taken it, so the buffer may be reused. */
+function writeAll(out, data) {
+    return new Promise((resolve, reject) => out.write(data, (err) => (err ? reject(err) : resolve())));
+}
+/**
+ * sha256 of a file read in order, possibly in steps (hash the part that is final while the rest is
+ * still being written), optionally copying every byte to a stream on the way (a compressor) so that
+ * one read serves every output.
+ */
+class FileSha256 {
+    file;
+    options;
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    position = 0;
+    buffer = Buffer.allocUnsafe(CHUNK);
+    constructor(file, options = {}) {
+        this.file = file;
+        this.options = options;
+    }
+    /** Hashes from where the last call stopped up to byte `end`. */
+    async hashTo(end) {
+        const handle = await (0,promises_namespaceObject.open)(this.file, 'r');
+        try {
+            const info = await handle.stat();
+            // A file with every block allocated has no holes to skip: no need to ask.
+            const ranges = info.blocks * 512 >= info.size ? [[this.position, end]] : await dataRanges(this.file, this.position, end);
+            for (const [dataStart, dataEnd] of ranges) {
+                await this.zeros(dataStart - this.position);
+                await this.data(handle, dataEnd);
+            }
+            await this.zeros(end - this.position);
+        }
+        finally {
+            await handle.close();
+        }
+    }
+    hex() {
+        return this.hash.digest('hex');
+    }
+    async data(handle, end) {
+        while (this.position < end) {
+            const { bytesRead } = await handle.read(this.buffer, 0, Math.min(CHUNK, end - this.position), this.position);
+            if (bytesRead === 0)
+                throw new Error(`${this.file} ended at byte ${this.position}, before ${end}`);
+            await this.take(this.buffer.subarray(0, bytesRead));
+        }
+    }
+    async zeros(count) {
+        for (let left = count; left > 0; left -= CHUNK)
+            await this.take(ZEROS.subarray(0, Math.min(CHUNK, left)));
+    }
+    async take(bytes) {
+        this.hash.update(bytes);
+        this.position += bytes.length;
+        this.options.progress?.add(bytes.length);
+        if (this.options.copyTo)
+            await writeAll(this.options.copyTo, bytes);
+    }
+}
+/** sha256 of a file (sparse files at the speed of the hash). */
+async function sha256File(file, progress) {
+    const digest = new FileSha256(file, { progress });
+    await digest.hashTo((await (0,promises_namespaceObject.stat)(file)).size);
+    return digest.hex();
+}
+function sha256Text(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
+}
+/** Git's object id of a blob with these contents (sha1 of "blob <size>\0" + contents), so that a
+ *  file hashed by us matches the id git records for the same contents. */
+function gitBlobId(contents) {
+    return createHash('sha1').update(`blob ${contents.length}\0`).update(contents).digest('hex');
+}
+
 ;// CONCATENATED MODULE: ./src/util/fsx.ts
 /** File-system steps that must not leave half-written results behind. */
 
@@ -39229,18 +39363,10 @@ const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createR
 
 /** Copies a file, fsyncs the copy, and returns its size and sha256 — one read of the source. */
 async function copyWithSha256(source, target, progress) {
-    const hash = createHash('sha256');
-    let size = 0;
-    await pipeline(createReadStream(source, { highWaterMark: 4 << 20 }), new Transform({
-        transform(chunk, _enc, cb) {
-            hash.update(chunk);
-            size += chunk.length;
-            progress?.add(chunk.length);
-            cb(null, chunk);
-        },
-    }), createWriteStream(target));
+    const tap = new Sha256Tap({ progress });
+    await pipeline(createReadStream(source, { highWaterMark: 4 << 20 }), tap, createWriteStream(target));
     await fsyncPath(target);
-    return { size, sha256: hash.digest('hex') };
+    return { size: tap.bytes, sha256: tap.hex() };
 }
 async function fsyncPath(file) {
     const handle = await (0,promises_namespaceObject.open)(file, 'r');
@@ -39263,32 +39389,6 @@ async function writeFileAtomic(file, contents) {
         await (0,promises_namespaceObject.rm)(temporary, { force: true });
         throw err;
     }
-}
-
-;// CONCATENATED MODULE: ./src/util/hash.ts
-/** Content hashes: sha256 of files and streams, and git's blob object id. */
-
-
-
-
-async function sha256File(file, progress) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 1 << 20 }), new external_node_stream_.Writable({
-        write(chunk, _enc, cb) {
-            hash.update(chunk);
-            progress?.add(chunk.length);
-            cb();
-        },
-    }));
-    return hash.digest('hex');
-}
-function sha256Text(text) {
-    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
-}
-/** Git's object id of a blob with these contents (sha1 of "blob <size>\0" + contents), so that a
- *  file hashed by us matches the id git records for the same contents. */
-function gitBlobId(contents) {
-    return createHash('sha1').update(`blob ${contents.length}\0`).update(contents).digest('hex');
 }
 
 ;// CONCATENATED MODULE: ./src/util/format.ts
@@ -39382,6 +39482,8 @@ class progress_ByteProgress {
 
 
 const SHA256SUMS = 'SHA256SUMS';
+/** The files of a disk image, by role: the names the image builder writes and a release fetch looks for. */
+const IMAGE_FILES = { image: 'disk.img', vmdk: 'disk.vmdk', compressed: 'disk.img.zst', sums: SHA256SUMS };
 function parseChecksums(text, source = SHA256SUMS) {
     const sums = new Map();
     text.split('\n').forEach((line, index) => {
@@ -39397,12 +39499,19 @@ function parseChecksums(text, source = SHA256SUMS) {
 function formatChecksums(sums) {
     return [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([name, hash]) => `${hash}  ${name}\n`).join('');
 }
-/** Hashes each file (by its base name), showing progress for the large ones. */
-async function checksumFiles(files) {
+/** Hashes each file (by its base name), showing progress, except those whose hash `known` already holds. */
+async function checksumFiles(files, known = new Map()) {
     const sums = new Map();
-    for (const file of files) {
-        const progress = new progress_ByteProgress(`sha256 ${external_node_path_default().basename(file)}`, (await (0,promises_namespaceObject.stat)(file)).size);
-        sums.set(external_node_path_default().basename(file), await sha256File(file, progress));
+    for (const entry of files) {
+        const { file, name } = typeof entry === 'string' ? { file: entry, name: external_node_path_default().basename(entry) } : entry;
+        const hash = known.get(name);
+        if (hash) {
+            sums.set(name, hash);
+            continue;
+        }
+        const progress = new progress_ByteProgress(`sha256 ${name}`, (await (0,promises_namespaceObject.stat)(file)).size);
+        sums.set(name, await sha256File(file, progress));
+        progress.finish();
     }
     return sums;
 }
@@ -39534,16 +39643,10 @@ async function downloadOnce(github, asset, target, expectedSha256) {
     try {
         const response = await openAssetStream(github, asset);
         const progress = new ByteProgress(`downloading ${asset.name}`, asset.size);
-        const hash = createHash('sha256');
-        await pipeline(Readable.fromWeb(response.body), new Transform({
-            transform(chunk, _enc, cb) {
-                hash.update(chunk);
-                progress.add(chunk.length);
-                cb(null, chunk);
-            },
-        }), createWriteStream(partial));
+        const tap = new Sha256Tap({ progress });
+        await pipeline(Readable.fromWeb(response.body), tap, createWriteStream(partial));
         progress.finish();
-        assertChecksum(asset.name, expectedSha256, hash.digest('hex'));
+        assertChecksum(asset.name, expectedSha256, tap.hex());
         await rename(partial, target);
     }
     catch (err) {

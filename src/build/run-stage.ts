@@ -10,7 +10,8 @@ import { formatBytes, formatDuration } from '../util/format.js';
 import { group, log } from '../util/log.js';
 import { shellQuote } from '../util/shell.js';
 import { computeKeys, type StageKey } from '../chain/keys.js';
-import { findStage, loadManifest, type StageDefinition } from '../chain/manifest.js';
+import { loadChain } from '../chain/chain.js';
+import { findStage, type StageDefinition } from '../chain/manifest.js';
 import { detectCompression } from '../rootfs/archive.js';
 import { installGzipShim } from '../rootfs/gzip-shim.js';
 import { validateLfsPath, wipeLfs, readBuildState } from '../rootfs/lfs.js';
@@ -38,6 +39,8 @@ export interface StageRequest {
   protect?: Array<{ what: string; path: string }>;
   /** The compiler cache of the script's host-side builds (none when absent). */
   compilerCache?: CompilerCacheRequest;
+  /** Also write the script's lfs-<stage>.tar.gz as real gzip (see gzip-shim.ts); default false. */
+  pizlixTarball?: boolean;
 }
 
 export interface StageResult {
@@ -89,7 +92,7 @@ export async function runStage(request: StageRequest): Promise<StageResult> {
 async function prepareJob(request: StageRequest): Promise<StageJob> {
   const started = Date.now();
   const pizlixDir = path.resolve(request.pizlixDir);
-  const manifest = loadManifest(request.manifestFile);
+  const manifest = loadChain({ pizlixDir, manifestFile: request.manifestFile });
   const definition = findStage(manifest, request.stage);
   const lfs = validateLfsPath(request.lfs, [
     { what: 'pizlix directory', path: pizlixDir },
@@ -168,7 +171,7 @@ async function checkMachine(job: StageJob): Promise<void> {
       { dir: job.request.workDir, bytes: expectedBytes / 3, what: 'the snapshot' },
     ],
   });
-  if (!(await which('pigz'))) log.warning('pigz is not installed: the stage script will compress its snapshot with single-threaded gzip');
+  if (job.request.pizlixTarball && !(await which('pigz'))) log.warning('pigz is not installed: the stage script will compress its gzip tarball with single-threaded gzip');
 }
 
 /** $LFS as the stage's script expects it: the parent's snapshot restored, or (first stage) an empty root. */
@@ -194,7 +197,7 @@ async function runEntryScript(job: StageJob, compilerCache?: CompilerCacheSessio
   const zstdCopy = path.join(request.workDir, `lfs-${definition.name}.tar.zst`);
   await rm(snapshotPath, { force: true });
   await rm(zstdCopy, { force: true });
-  const shim = await installGzipShim(path.join(request.workDir, 'shim'), snapshotPath, zstdCopy);
+  const shim = await installGzipShim(path.join(request.workDir, 'shim'), { snapshotPath, zstdCopy, pizlixTarball: request.pizlixTarball ?? false });
   const logFile = path.join(request.workDir, `${definition.name}.log`);
   await rm(logFile, { force: true });
   log.startGroup(`Building ${definition.name}: ${definition.script}`);

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { CommandError, TimeoutError } from '../util/errors.js';
 import { formatBytes, formatDuration } from '../util/format.js';
 import { log } from '../util/log.js';
+import { signalGroup, stopProcessGroup } from '../util/process-group.js';
 
 export interface ScriptRun {
   script: string;
@@ -38,18 +39,9 @@ export async function runScript(run: ScriptRun): Promise<{ seconds: number }> {
   child.stdout!.on('data', onOutput);
   child.stderr!.on('data', onOutput);
 
-  const killGroup = (signal: NodeJS.Signals) => {
-    try {
-      if (child.pid) process.kill(-child.pid, signal);
-    } catch {
-      /* already gone */
-    }
-  };
   let timedOut = false;
-  const stopAll = (signal: NodeJS.Signals) => {
-    killGroup(signal);
-    setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
-  };
+  // Not awaited: the 'close' below is what this function waits for.
+  const stopAll = (signal: NodeJS.Signals) => void stopProcessGroup(child, { signal, graceMs: KILL_GRACE_MS });
   const timer = run.timeoutSeconds
     ? setTimeout(() => {
         timedOut = true;
@@ -81,7 +73,7 @@ export async function runScript(run: ScriptRun): Promise<{ seconds: number }> {
     clearInterval(heartbeat);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    killGroup('SIGKILL'); // leftovers the script left running in the background
+    if (child.pid) signalGroup(child.pid, 'SIGKILL'); // leftovers the script left running in the background
     logStream.end();
     await once(logStream, 'close').catch(() => undefined);
   }

@@ -1,12 +1,14 @@
 /**
- * The stage manifest: the chain of stages, each with its entry script, the snapshot it writes and the
- * inputs its key hashes. The built-in manifest is Pizlix's; a YAML file can replace it.
+ * Stage manifests. The chain normally comes from the Pizlix scripts themselves (discover.ts, derive.ts);
+ * a YAML manifest either replaces it (`mode: replace`, the default: every stage with its script, snapshot
+ * and inputs) or amends it (`mode: amend`: extra inputs, extra excludes and key material for stages the
+ * scripts define). Errors name the file, the field and what would be right.
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
 import { InputError } from '../util/errors.js';
-import { PIZLIX_MANIFEST } from './pizlix-manifest.js';
+import type { StageReading } from './references.js';
 
 export const MANIFEST_VERSION = 1;
 
@@ -22,12 +24,38 @@ export interface StageDefinition {
   inputs: string[];
   /** Globs (relative to the checkout) left out of the inputs, e.g. build outputs. */
   exclude: string[];
+  /** Extra key material of this stage (and, through the parent key, of every later stage). */
+  keyExtra?: string;
+  /** What reading the stage's scripts found, when the chain was discovered. */
+  reading?: StageReading;
 }
 
 export interface StageManifest {
   version: typeof MANIFEST_VERSION;
   stages: StageDefinition[];
-  /** Where it came from, for messages: a file path or "built-in". */
+  /** Where it came from, for messages: a file path, or "the scripts in <pizlix dir>". */
+  source: string;
+  /** discovered: read from the scripts; amended: discovered plus a manifest; manifest: a manifest alone. */
+  origin: 'discovered' | 'amended' | 'manifest';
+  /** What discovery found worth a maintainer's attention (not errors). */
+  problems: string[];
+}
+
+export type ManifestMode = 'replace' | 'amend';
+
+/** A manifest file as written, validated. */
+export interface ParsedManifest {
+  mode: ManifestMode;
+  exclude: string[];
+  stages: Array<{
+    name: string;
+    parent?: string | null;
+    script?: string;
+    snapshot?: string;
+    inputs?: string[];
+    exclude?: string[];
+    keyExtra?: string;
+  }>;
   source: string;
 }
 
@@ -40,6 +68,7 @@ export const manifestSchema = {
   required: ['version', 'stages'],
   properties: {
     version: { const: MANIFEST_VERSION },
+    mode: { enum: ['replace', 'amend'] },
     exclude: { type: 'array', items: { type: 'string', minLength: 1 } },
     stages: {
       type: 'array',
@@ -47,7 +76,7 @@ export const manifestSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['name', 'script', 'snapshot', 'inputs'],
+        required: ['name'],
         properties: {
           name: { type: 'string', pattern: stageNamePattern },
           parent: { type: ['string', 'null'], pattern: stageNamePattern },
@@ -55,6 +84,7 @@ export const manifestSchema = {
           snapshot: { type: 'string', pattern: '\\.tar(\\.(gz|zst|xz|bz2))?$' },
           inputs: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
           exclude: { type: 'array', items: { type: 'string', minLength: 1 } },
+          'key-extra': { type: 'string' },
         },
       },
     },
@@ -64,6 +94,7 @@ export const manifestSchema = {
 /** What a schema rule needs, said the way a person fixing the file wants to read it. */
 const EXPECTATIONS: Record<string, string> = {
   '/version': `version: ${MANIFEST_VERSION}`,
+  '/mode': "mode: replace (the manifest is the chain) or mode: amend (extras for the chain the scripts define)",
   name: `a lower-case stage name matching ${stageNamePattern}`,
   parent: 'the name of an earlier stage, or null for the first stage',
   snapshot: 'a tarball name such as lfs-<stage>.tar.gz',
@@ -75,23 +106,23 @@ const validateShape = ajv.compile(manifestSchema);
 
 interface RawManifest {
   version: 1;
+  mode?: ManifestMode;
   exclude?: string[];
-  stages: Array<Omit<StageDefinition, 'parent' | 'exclude'> & { parent?: string | null; exclude?: string[] }>;
+  stages: Array<{ name: string; parent?: string | null; script?: string; snapshot?: string; inputs?: string[]; exclude?: string[]; 'key-extra'?: string }>;
 }
 
-/** Loads a manifest file, or the built-in Pizlix manifest when no file is given. */
-export function loadManifest(file?: string): StageManifest {
-  if (!file) return parseManifest(PIZLIX_MANIFEST, 'built-in');
+export function readManifestFile(file: string): ParsedManifest {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new InputError('manifest', `cannot read ${file}: ${(err as Error).message}`, 'a readable YAML file');
   }
-  return parseManifest(text, file);
+  return parseManifestText(text, file);
 }
 
-export function parseManifest(text: string, source: string): StageManifest {
+/** Parses and validates a manifest's text: shape, then the rules of its mode. */
+export function parseManifestText(text: string, source: string): ParsedManifest {
   let raw: unknown;
   try {
     raw = YAML.parse(text);
@@ -102,13 +133,49 @@ export function parseManifest(text: string, source: string): StageManifest {
     throw new InputError('manifest', `${source}: ${(validateShape.errors ?? []).map(describeSchemaError).join('; ')}`);
   }
   const manifest = raw as unknown as RawManifest;
-  const globalExclude = manifest.exclude ?? [];
-  const stages: StageDefinition[] = [];
+  const mode = manifest.mode ?? 'replace';
+  const seen = new Set<string>();
   for (const [index, stage] of manifest.stages.entries()) {
     const field = `${source}: /stages/${index}`;
-    if (stages.some((s) => s.name === stage.name)) {
-      throw new InputError('manifest', `${field}/name: stage '${stage.name}' is defined twice`, 'unique stage names');
+    if (seen.has(stage.name)) throw new InputError('manifest', `${field}/name: stage '${stage.name}' is defined twice`, 'unique stage names');
+    seen.add(stage.name);
+    for (const input of [...(stage.inputs ?? []), ...(stage.exclude ?? [])]) {
+      if (input.startsWith('/') || input.split('/').includes('..')) {
+        throw new InputError('manifest', `${field}/inputs: '${input}' leaves the checkout`, 'paths relative to the checkout');
+      }
     }
+    if (mode === 'amend') {
+      for (const key of ['parent', 'script', 'snapshot'] as const) {
+        if (stage[key] !== undefined) {
+          throw new InputError('manifest', `${field}/${key}: not allowed with mode: amend`, `only inputs, exclude and key-extra (the scripts define ${key}; use mode: replace to define the chain here)`);
+        }
+      }
+      continue;
+    }
+    for (const key of ['script', 'snapshot', 'inputs'] as const) {
+      if (stage[key] === undefined) {
+        throw new InputError('manifest', `${field} must have required property '${key}'`, `every stage of a mode: replace manifest to name its script, snapshot and inputs (or mode: amend to add to the chain the scripts define)`);
+      }
+    }
+    for (const key of ['script', 'snapshot'] as const) {
+      if (stage[key]!.startsWith('/') || stage[key]!.split('/').includes('..')) {
+        throw new InputError('manifest', `${field}/${key}: '${stage[key]}' leaves the pizlix directory`, 'a path relative to the pizlix directory');
+      }
+    }
+  }
+  return {
+    mode,
+    exclude: manifest.exclude ?? [],
+    stages: manifest.stages.map((s) => ({ name: s.name, parent: s.parent, script: s.script, snapshot: s.snapshot, inputs: s.inputs, exclude: s.exclude, keyExtra: s['key-extra'] })),
+    source,
+  };
+}
+
+/** A mode: replace manifest as the chain: parents checked, exclusions combined. */
+export function manifestChain(parsed: ParsedManifest): StageManifest {
+  const stages: StageDefinition[] = [];
+  for (const [index, stage] of parsed.stages.entries()) {
+    const field = `${parsed.source}: /stages/${index}`;
     const parent = stage.parent ?? null;
     if (index === 0 && parent !== null) {
       throw new InputError('manifest', `${field}/parent: the first stage cannot have a parent ('${parent}')`, 'no parent on the first stage');
@@ -119,19 +186,32 @@ export function parseManifest(text: string, source: string): StageManifest {
     if (parent !== null && !stages.some((s) => s.name === parent)) {
       throw new InputError('manifest', `${field}/parent: '${parent}' is not an earlier stage`, `one of: ${stages.map((s) => s.name).join(', ')}`);
     }
-    for (const key of ['script', 'snapshot'] as const) {
-      if (stage[key].startsWith('/') || stage[key].split('/').includes('..')) {
-        throw new InputError('manifest', `${field}/${key}: '${stage[key]}' leaves the pizlix directory`, 'a path relative to the pizlix directory');
-      }
-    }
-    for (const input of stage.inputs) {
-      if (input.startsWith('/') || input.split('/').includes('..')) {
-        throw new InputError('manifest', `${field}/inputs: '${input}' leaves the checkout`, 'paths relative to the checkout');
-      }
-    }
-    stages.push({ ...stage, parent, exclude: [...globalExclude, ...(stage.exclude ?? [])] });
+    stages.push({
+      name: stage.name,
+      parent,
+      script: stage.script!,
+      snapshot: stage.snapshot!,
+      inputs: stage.inputs!,
+      exclude: [...parsed.exclude, ...(stage.exclude ?? [])],
+      keyExtra: stage.keyExtra,
+    });
   }
-  return { version: MANIFEST_VERSION, stages, source };
+  return { version: MANIFEST_VERSION, stages, source: parsed.source, origin: 'manifest', problems: [] };
+}
+
+/** A mode: amend manifest applied to the discovered chain. */
+export function amendChain(discovered: StageManifest, parsed: ParsedManifest): StageManifest {
+  const stages = discovered.stages.map((s) => ({ ...s, exclude: [...s.exclude, ...parsed.exclude] }));
+  for (const [index, extra] of parsed.stages.entries()) {
+    const stage = stages.find((s) => s.name === extra.name);
+    if (!stage) {
+      throw new InputError('manifest', `${parsed.source}: /stages/${index}/name: '${extra.name}' is not a stage of the chain the scripts define`, `one of: ${stages.map((s) => s.name).join(', ')}`);
+    }
+    stage.inputs = [...stage.inputs, ...(extra.inputs ?? [])];
+    stage.exclude = [...stage.exclude, ...(extra.exclude ?? [])];
+    if (extra.keyExtra !== undefined) stage.keyExtra = extra.keyExtra;
+  }
+  return { ...discovered, stages, source: `${discovered.source}, amended by ${parsed.source}`, origin: 'amended' };
 }
 
 function describeSchemaError(error: ErrorObject): string {
@@ -149,7 +229,7 @@ function describeSchemaError(error: ErrorObject): string {
 export function findStage(manifest: StageManifest, name: string): StageDefinition {
   const stage = manifest.stages.find((s) => s.name === name);
   if (!stage) {
-    throw new InputError('stage', `'${name}' is not a stage of the ${manifest.source} manifest`, `one of: ${manifest.stages.map((s) => s.name).join(', ')}`);
+    throw new InputError('stage', `'${name}' is not a stage of the chain (${manifest.source})`, `one of: ${manifest.stages.map((s) => s.name).join(', ')}`);
   }
   return stage;
 }
@@ -162,4 +242,11 @@ export function chainTo(manifest: StageManifest, name: string): StageDefinition[
     stage = stage.parent ? findStage(manifest, stage.parent) : undefined;
   }
   return chain;
+}
+
+/** A mode: replace manifest file as the chain (amending needs the scripts: see loadChain). */
+export function loadManifest(file: string): StageManifest {
+  const parsed = readManifestFile(file);
+  if (parsed.mode !== 'replace') throw new InputError('manifest', `${file} amends the chain the scripts define`, 'the pizlix directory as well (loadChain)');
+  return manifestChain(parsed);
 }

@@ -5,8 +5,7 @@
 import { Command } from 'commander';
 import { errorMessage } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { chainTo, loadManifest } from '../chain/manifest.js';
-import { PIZLIX_MANIFEST } from '../chain/pizlix-manifest.js';
+import { chainTo } from '../chain/manifest.js';
 import { bootOptions } from '../options/boot-test.js';
 import { bootTestOptions } from '../options/boot-test.js';
 import { imageMakingOptions, imageOptions } from '../options/image.js';
@@ -17,7 +16,8 @@ import { addCliOptions, readCliOptions } from '../options/surfaces.js';
 import { bootTest } from './boot-test-verb.js';
 import { fetchVerb } from './fetch-verb.js';
 import { makeImage } from './image-verb.js';
-import { buildStages, explainVerb, planVerb } from './stage-verbs.js';
+import { buildStages, chainOf, explainVerb, planVerb } from './stage-verbs.js';
+import { addChainVerbs } from './chain-verbs.js';
 
 type Parsed = Record<string, unknown>;
 
@@ -29,7 +29,7 @@ const pipelineOptions = {
   image: boolean('Make the disk image of the last stage.', { default: 'true', only: 'cli' }),
   boot: boolean('Boot-test the image.', { default: 'true', only: 'cli' }),
 };
-const explainOptions = omit(planOptions, 'json');
+const explainOptions = omit(planOptions, 'json', 'max-stages');
 
 export function cli(): Command {
   const program = new Command('pizlix-stage').description('Build Pizlix stage by stage through a snapshot store, on a workstation or a runner.');
@@ -45,7 +45,7 @@ export function cli(): Command {
   addCliOptions(program.command('build [last]').description('build every stage up to <last> (default: the final stage), reusing stored ones'), buildOptions).action(
     async (last: string | undefined, parsed: Parsed) => {
       const options = readCliOptions(buildOptions, parsed);
-      const manifest = loadManifest(options.manifest);
+      const manifest = chainOf(options);
       const target = last ?? manifest.stages[manifest.stages.length - 1].name;
       await buildStages(
         chainTo(manifest, target).map((s) => s.name),
@@ -82,7 +82,7 @@ export function cli(): Command {
   addCliOptions(program.command('pipeline').description('every stage through the local store, then the disk image, then the boot test'), pipelineOptions).action(
     async (parsed: Parsed) => {
       const options = readCliOptions(pipelineOptions, parsed);
-      const manifest = loadManifest(options.manifest);
+      const manifest = chainOf(options);
       const results = await buildStages(
         manifest.stages.map((s) => s.name),
         { ...options, lookupOnly: false },
@@ -104,12 +104,7 @@ export function cli(): Command {
     await fetchVerb(readCliOptions(fetchOptions, parsed));
   });
 
-  program
-    .command('manifest')
-    .description('print the built-in Pizlix stage manifest (a starting point for --manifest)')
-    .action(() => {
-      process.stdout.write(PIZLIX_MANIFEST.trimStart());
-    });
+  addChainVerbs(program);
 
   return program;
 }

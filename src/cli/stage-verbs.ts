@@ -4,8 +4,9 @@ import { InputError, StageScriptError } from '../util/errors.js';
 import { formatDuration } from '../util/format.js';
 import { log } from '../util/log.js';
 import { computeKeys, shortKey } from '../chain/keys.js';
-import { chainTo, loadManifest } from '../chain/manifest.js';
 import { STAGE_TABLE_HEADER, describeCompilerCache, logTail, stageTableRow } from '../build/report.js';
+import { loadChain } from '../chain/chain.js';
+import { chainTo, type StageManifest } from '../chain/manifest.js';
 import { runStage, type StageResult } from '../build/run-stage.js';
 import { storeRequest } from '../options/common.js';
 import type { Values } from '../options/option.js';
@@ -16,7 +17,12 @@ import type { SnapshotStore } from '../store/types.js';
 import { textTable } from './table.js';
 
 type StageValues = Omit<Values<typeof stageOptions>, 'stage'>;
-type PlanValues = Omit<Values<typeof planOptions>, 'json'> & { json?: boolean };
+type PlanValues = Omit<Values<typeof planOptions>, 'json' | 'maxStages'> & { json?: boolean };
+
+/** The chain the verbs work on: read from the pizlix folder's scripts, or given (or amended) by --manifest. */
+export function chainOf(options: { pizlixDir: string; manifest?: string }): StageManifest {
+  return loadChain({ pizlixDir: options.pizlixDir, manifestFile: options.manifest });
+}
 
 /** The command line is always trusted: the workstation owns its store. */
 function openCliStore(options: Parameters<typeof storeRequest>[0]): Promise<SnapshotStore> {
@@ -41,6 +47,7 @@ export async function buildStages(stages: string[], options: StageValues): Promi
           timeoutMinutes: options.timeoutMinutes,
           lookupOnly: options.lookupOnly,
           compilerCache: { kind: options.compilerCache, maxBytes: options.compilerCacheSize! },
+          pizlixTarball: options.pizlixTarball,
         }),
       );
     } catch (err) {
@@ -61,7 +68,7 @@ function printResults(results: StageResult[]): void {
 }
 
 export async function planVerb(options: PlanValues): Promise<void> {
-  const plan = await planStages(loadManifest(options.manifest), await openCliStore(options), { pizlixDir: options.pizlixDir, keyExtra: options.keyExtra });
+  const plan = await planStages(chainOf(options), await openCliStore(options), { pizlixDir: options.pizlixDir, keyExtra: options.keyExtra });
   if (options.json) {
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
     return;
@@ -83,7 +90,7 @@ export async function planVerb(options: PlanValues): Promise<void> {
 /** Which inputs differ between two keys of a stage: stored keys by (a part of) their name, or the current one. */
 export async function explainVerb(stage: string, from: string | undefined, to: string | undefined, options: PlanValues): Promise<void> {
   const store = await openCliStore(options);
-  const manifest = loadManifest(options.manifest);
+  const manifest = chainOf(options);
   chainTo(manifest, stage);
   const stored = await store.list(stage);
   const find = (key: string) => {

@@ -1,34 +1,34 @@
 /**
  * Builds a bootable BIOS disk image from a root-filesystem snapshot, with no loop device, no mount
- * and no grub-install: the snapshot is extracted to a work directory, each partition is written
- * straight into a sparse image file, and GRUB's boot.img and core.img are placed by hand.
+ * and no grub-install: each partition is written straight into a sparse image file, the root by
+ * mke2fs from the snapshot itself where e2fsprogs reads tarballs (1.47.1 and later), else from one
+ * extraction to a work directory, and GRUB's boot.img and core.img are placed by hand. One read of
+ * the finished image gives its sha256 (and disk.img.zst), never reading its holes.
  *
  * Every input is checked before anything large is written; outputs are written as *.partial and
  * renamed at the end; a failed run removes its partial outputs and its work directory.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { extractSnapshot, validateArchive, type ArchiveSummary } from '../rootfs/archive.js';
+import { checksumFiles, formatChecksums, IMAGE_FILES } from '../release/checksums.js';
+import { extractSnapshot, scanArchive, type ArchiveSummary } from '../rootfs/archive.js';
 import { InputError, PreflightError } from '../util/errors.js';
 import { run, which } from '../util/exec.js';
 import { formatBytes, formatDuration, parseSize } from '../util/format.js';
-import { sha256File } from '../util/hash.js';
 import { group, log } from '../util/log.js';
-import { ByteProgress } from '../util/progress.js';
-import { compressWithZstd } from './compress.js';
-import { measureTree, type TreeContent } from './content.js';
-import { ext4Shortfall, ext4SizeWithHeadroom, writeExt4 } from './ext4.js';
+import { contentOf, type TreeContent } from './content.js';
+import { ext4Shortfall, ext4SizeWithHeadroom, mke2fsReadsTarballs, writeExt4 } from './ext4.js';
 import { FakerootSession, runningAsRoot } from './fakeroot.js';
 import { GRUB_I386_PC_DIR, grubPrefix, installBiosBoot, makeCoreImage, readBootImage } from './grub.js';
-import { checkGrubCfgInput, findKernel, resolveGrubCfg, type GrubCfgSource, type KernelFiles } from './grub-cfg.js';
+import { checkGrubCfgInput, findKernel, findKernelInListing, resolveGrubCfg, type GrubCfgSource, type KernelFiles } from './grub-cfg.js';
+import { ImageDigest } from './image-digest.js';
 import { diskBytesForRoot, isLayoutName, LAYOUTS, partitionByRole, partitionBytes, planDisk, type DiskPlan, type LayoutName } from './layout.js';
 import { writePartitionTable } from './partition-table.js';
 import { writeSwapSignature } from './swap.js';
 import { isVmdkKind, VMDK_KINDS, writeFlatDescriptor, writeStreamOptimized, type VmdkKind } from './vmdk.js';
-
-export const OUTPUT_NAMES = { image: 'disk.img', vmdk: 'disk.vmdk', compressed: 'disk.img.zst', sums: 'SHA256SUMS' } as const;
 
 export interface DiskImageRequest {
   /** A stage snapshot: tar, .tar.gz or .tar.zst. */
@@ -44,6 +44,8 @@ export interface DiskImageRequest {
   compress?: boolean;
   /** Where the snapshot is extracted; default a fresh directory inside outputDir. */
   workDir?: string;
+  /** `tree`: extract the snapshot even where mke2fs could read it itself (to compare the routes). */
+  rootFrom?: 'auto' | 'tree';
 }
 
 export interface DiskImageResult {
@@ -60,7 +62,11 @@ export interface DiskImageResult {
   kernel: KernelFiles;
   grubCfg: { source: GrubCfgSource; origin: string };
   content: TreeContent;
-  seconds: Record<'check' | 'extract' | 'image' | 'vmdk' | 'compress' | 'checksums' | 'total', number>;
+  /** `tarball`: mke2fs read the snapshot itself; `tree`: from the extracted tree. */
+  rootFrom: 'tarball' | 'tree';
+  /** check: the header pass (tarball route); extract: check and extraction in one pass (tree route);
+   *  checksums: the read of disk.img for its sha256 and disk.img.zst, and the other files' hashes. */
+  seconds: Record<'check' | 'extract' | 'image' | 'vmdk' | 'checksums' | 'total', number>;
 }
 
 interface CheckedRequest {
@@ -73,6 +79,8 @@ interface CheckedRequest {
   vmdk: VmdkKind;
   compress: boolean;
   asRoot: boolean;
+  /** mke2fs builds the root from the snapshot itself (e2fsprogs 1.47.1 and later with libarchive). */
+  mke2fsReadsTarballs: boolean;
 }
 
 /** Validates every input that can be judged without reading the snapshot. */
@@ -99,15 +107,27 @@ export async function checkRequest(request: DiskImageRequest): Promise<CheckedRe
   if (!request.outputDir) throw new InputError('output-dir', 'is empty', 'a directory for disk.img and its companions');
   const outputDir = path.resolve(request.outputDir);
   const asRoot = runningAsRoot();
-  await preflight(vmdk, request.compress ?? false, asRoot);
-  return { snapshot: path.resolve(request.snapshot), outputDir, sizeBytes, layout, grubCfg, pizlixDir, vmdk, compress: request.compress ?? false, asRoot };
+  const readsTarballs = request.rootFrom !== 'tree' && (await probeMke2fs());
+  await preflight(vmdk, request.compress ?? false, asRoot || readsTarballs);
+  return { snapshot: path.resolve(request.snapshot), outputDir, sizeBytes, layout, grubCfg, pizlixDir, vmdk, compress: request.compress ?? false, asRoot, mke2fsReadsTarballs: readsTarballs };
 }
 
-async function preflight(vmdk: VmdkKind, compress: boolean, asRoot: boolean): Promise<void> {
+async function probeMke2fs(): Promise<boolean> {
+  if (!(await which('mke2fs'))) return false;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pizlix-mke2fs-'));
+  try {
+    return await mke2fsReadsTarballs(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** @param ownersKept root, or an mke2fs that reads the snapshot itself: no fakeroot needed. */
+async function preflight(vmdk: VmdkKind, compress: boolean, ownersKept: boolean): Promise<void> {
   const tools = ['tar', 'sfdisk', 'mke2fs', 'grub-mkimage'];
   if (vmdk === 'stream') tools.push('qemu-img');
   if (compress) tools.push('zstd');
-  if (!asRoot) tools.push('fakeroot');
+  if (!ownersKept) tools.push('fakeroot');
   const problems: string[] = [];
   for (const tool of tools) {
     if (!(await which(tool))) {
@@ -119,11 +139,6 @@ async function preflight(vmdk: VmdkKind, compress: boolean, asRoot: boolean): Pr
     problems.push(`${GRUB_I386_PC_DIR}/boot.img is missing: install GRUB's BIOS images (Debian/Ubuntu package grub-pc-bin)`);
   }
   if (problems.length > 0) throw new PreflightError(problems);
-}
-
-/** A lower bound of the content from the archive's headers alone, to refuse a too-small size before extracting. */
-function contentFromHeaders(summary: ArchiveSummary): TreeContent {
-  return { inodes: summary.members, blockBytes: summary.bytes, apparentBytes: summary.bytes };
 }
 
 function requireRootFits(plan: DiskPlan, content: TreeContent, sizeInput: string): void {
@@ -202,110 +217,140 @@ export async function buildDiskImage(request: DiskImageRequest): Promise<DiskIma
   }
 }
 
-async function buildInto(req: CheckedRequest, workDir: string, outputs: OutputSet, started: number): Promise<DiskImageResult> {
-  const seconds = { check: 0, extract: 0, image: 0, vmdk: 0, compress: 0, checksums: 0, total: 0 };
-  const timed = async <T>(step: keyof typeof seconds, fn: () => Promise<T>): Promise<T> => {
+/** Seconds of each step, for the log, the job summary and the benchmark. */
+class StepClock {
+  readonly seconds: DiskImageResult['seconds'] = { check: 0, extract: 0, image: 0, vmdk: 0, checksums: 0, total: 0 };
+
+  async time<T>(step: keyof DiskImageResult['seconds'], fn: () => Promise<T>): Promise<T> {
     const t0 = Date.now();
     try {
       return await fn();
     } finally {
-      seconds[step] = (Date.now() - t0) / 1000;
+      this.seconds[step] += (Date.now() - t0) / 1000;
     }
-  };
-  const rootDir = path.join(workDir, 'root');
-  await mkdir(rootDir);
-  const fakeroot = req.asRoot ? undefined : new FakerootSession(workDir);
+  }
+}
 
-  const summary = await timed('check', () => group('Checking the snapshot', async () => {
-    const headers = await validateArchive(req.snapshot);
-    log.info(`${req.snapshot}: ${headers.members} members, ${formatBytes(headers.bytes)} of file data`);
-    if (req.sizeBytes !== undefined) requireRootFits(planDisk(req.layout, req.sizeBytes), contentFromHeaders(headers), formatBytes(req.sizeBytes));
-    return headers;
-  }));
+/** What the root file system is made from: the snapshot itself (mke2fs reads tarballs) or a tree extracted from it. */
+interface RootSource {
+  /** Passed to mke2fs -d. */
+  path: string;
+  route: 'tarball' | 'tree';
+  summary: ArchiveSummary;
+  kernel: KernelFiles;
+  fakeroot?: FakerootSession;
+}
 
-  await timed('extract', () => group('Extracting the snapshot', () => extractRoot(req.snapshot, rootDir, summary, fakeroot)));
-
-  const kernel = await findKernel(rootDir);
-  if (!kernel) throw new InputError('snapshot', `${req.snapshot} has no kernel in /boot`, 'a root file system with /boot/vmlinuz-<version> (Pizlix: /boot/vmlinuz-6.10.5-lfs-12.2)');
-  const content = await measureTree(rootDir);
+async function buildInto(req: CheckedRequest, workDir: string, outputs: OutputSet, started: number): Promise<DiskImageResult> {
+  const clock = new StepClock();
+  const root = await readRoot(req, workDir, clock);
+  const content = contentOf(root.summary);
   const plan = req.sizeBytes !== undefined ? planDisk(req.layout, req.sizeBytes) : planDisk(req.layout, diskBytesForRoot(ext4SizeWithHeadroom(content)));
   requireRootFits(plan, content, formatBytes(plan.diskBytes));
   const rootPartition = partitionByRole(plan, 'root');
-  const grubCfg = await resolveGrubCfg({ given: req.grubCfg, pizlixDir: req.pizlixDir, kernel, rootPartition: rootPartition.number });
-  log.info(`kernel ${kernel.kernel}${kernel.initrd ? ` with ${kernel.initrd}` : ', no initrd'}; grub.cfg ${grubCfg.source} (${grubCfg.origin})`);
+  const grubCfg = await resolveGrubCfg({ given: req.grubCfg, pizlixDir: req.pizlixDir, kernel: root.kernel, rootPartition: rootPartition.number });
+  log.info(`kernel ${root.kernel.kernel}${root.kernel.initrd ? ` with ${root.kernel.initrd}` : ', no initrd'}; grub.cfg ${grubCfg.source} (${grubCfg.origin})`);
   log.info(`content: ${content.inodes} inodes, ${formatBytes(content.apparentBytes)}; disk ${formatBytes(plan.diskBytes)}, root partition ${formatBytes(partitionBytes(rootPartition).size)}`);
 
-  const image = outputs.partial(OUTPUT_NAMES.image);
-  await timed('image', () => group('Writing the disk image', () => writeImage(image, plan, rootDir, grubCfg.text, workDir, fakeroot)));
-
+  const image = outputs.partial(IMAGE_FILES.image);
+  const compressedFile = req.compress ? outputs.partial(IMAGE_FILES.compressed) : undefined;
+  const digest = new ImageDigest(image, plan.diskBytes, compressedFile);
   let vmdkFile: string | undefined;
-  if (req.vmdk !== 'none') {
-    vmdkFile = outputs.partial(OUTPUT_NAMES.vmdk);
-    await timed('vmdk', () =>
-      group(`Writing the ${req.vmdk} VMDK`, () => (req.vmdk === 'flat' ? writeFlatDescriptor(vmdkFile!, plan.diskBytes, OUTPUT_NAMES.image) : writeStreamOptimized(image, vmdkFile!))),
-    );
-    if (req.vmdk === 'stream') await run('qemu-img', ['check', '-q', '-f', 'vmdk', vmdkFile]);
-  }
-  let compressedFile: string | undefined;
-  if (req.compress) {
-    compressedFile = outputs.partial(OUTPUT_NAMES.compressed);
-    await timed('compress', () => group('Compressing the image', () => compressWithZstd(image, compressedFile!)));
+  let sums: string;
+  try {
+    await clock.time('image', () => group('Writing the disk image', () => writeImage(image, plan, root, grubCfg.text, workDir, digest)));
+    vmdkFile = await clock.time('vmdk', () => writeVmdk(req.vmdk, image, plan, outputs));
+    sums = await clock.time('checksums', () => group('Checksums', () => writeChecksums(outputs, digest, { image, vmdk: vmdkFile, compressed: compressedFile })));
+  } catch (err) {
+    digest.abort();
+    throw err;
   }
 
-  const sumsFile = outputs.partial(OUTPUT_NAMES.sums);
-  const lines: string[] = [];
-  await timed('checksums', () =>
-    group('Checksums', async () => {
-      for (const [file, name] of [
-        [image, OUTPUT_NAMES.image],
-        [vmdkFile, OUTPUT_NAMES.vmdk],
-        [compressedFile, OUTPUT_NAMES.compressed],
-      ] as const) {
-        if (!file) continue;
-        const progress = new ByteProgress(`sha256 ${name}`, (await stat(file)).size);
-        lines.push(`${await sha256File(file, progress)}  ${name}`);
-        progress.finish();
-      }
-      await writeFile(sumsFile, `${lines.join('\n')}\n`);
-    }),
-  );
-
-  const imageInfo = await stat(image);
-  const result: DiskImageResult = {
-    image: await outputs.commit(OUTPUT_NAMES.image),
-    sha256sums: '',
-    imageBytes: imageInfo.size,
-    allocatedBytes: imageInfo.blocks * 512,
-    plan,
-    kernel,
-    grubCfg: { source: grubCfg.source, origin: grubCfg.origin },
-    content,
-    seconds,
-  };
-  if (vmdkFile) {
-    result.vmdkBytes = (await stat(vmdkFile)).size;
-    result.vmdk = await outputs.commit(OUTPUT_NAMES.vmdk);
-  }
-  if (compressedFile) {
-    result.compressedBytes = (await stat(compressedFile)).size;
-    result.compressed = await outputs.commit(OUTPUT_NAMES.compressed);
-  }
-  result.sha256sums = await outputs.commit(OUTPUT_NAMES.sums);
-  seconds.total = (Date.now() - started) / 1000;
-  log.info(`disk image ${result.image}: ${formatBytes(result.imageBytes)} (${formatBytes(result.allocatedBytes)} allocated) in ${formatDuration(seconds.total)}`);
+  const result = await commitOutputs(outputs, { image, vmdk: vmdkFile, compressed: compressedFile, sums }, { plan, kernel: root.kernel, grubCfg: { source: grubCfg.source, origin: grubCfg.origin }, content, rootFrom: root.route, seconds: clock.seconds });
+  clock.seconds.total = (Date.now() - started) / 1000;
+  log.info(`disk image ${result.image}: ${formatBytes(result.imageBytes)} (${formatBytes(result.allocatedBytes)} allocated) in ${formatDuration(clock.seconds.total)} (${root.route === 'tarball' ? 'root written by mke2fs from the snapshot itself' : 'root written from the extracted tree'})`);
   return result;
 }
 
-/** As root: the project's validated extraction. Otherwise: GNU tar inside the fakeroot session. */
-async function extractRoot(snapshot: string, rootDir: string, validated: ArchiveSummary, fakeroot?: FakerootSession): Promise<void> {
-  if (!fakeroot) {
-    await extractSnapshot(snapshot, rootDir, { validated });
-    return;
+/**
+ * Reads the snapshot once into what the root file system is made from. Where mke2fs reads tarballs,
+ * a header pass checks the archive, counts its content and finds the kernel, and mke2fs later reads
+ * the snapshot itself; elsewhere one extraction does all of that at once.
+ */
+async function readRoot(req: CheckedRequest, workDir: string, clock: StepClock): Promise<RootSource> {
+  // With a size given, a snapshot that cannot fit is refused as soon as its headers say so.
+  const withinLimits = req.sizeBytes !== undefined ? fitsIn(planDisk(req.layout, req.sizeBytes)) : undefined;
+  if (req.mke2fsReadsTarballs) {
+    const summary = await clock.time('check', () => group('Checking the snapshot', () => scanArchive(req.snapshot, { withinLimits })));
+    log.info(`${req.snapshot}: ${summary.members} members, ${formatBytes(summary.bytes)} of file data`);
+    if (summary.parentsListed) return { path: req.snapshot, route: 'tarball', summary, kernel: requireKernel(req, await findKernelInListing(summary.boot)) };
+    log.info('some directories of the snapshot have no entry of their own, which mke2fs needs to read it as a tarball: extracting it instead');
   }
-  log.info('not running as root: extracting inside a fakeroot session so the image keeps the snapshot owners');
-  await fakeroot.start();
-  const [cmd, args] = fakeroot.wrap('tar', ['-x', '-p', '--numeric-owner', '--same-owner', '-f', snapshot, '-C', rootDir]);
-  await run(cmd, args);
+  if (!req.asRoot && !(await which('fakeroot'))) throw new PreflightError(['fakeroot is not installed (not running as root, and this mke2fs cannot read the snapshot itself: the extracted tree needs root or one fakeroot session to keep owners)']);
+  const rootDir = path.join(workDir, 'root');
+  await mkdir(rootDir);
+  const fakeroot = req.asRoot ? undefined : new FakerootSession(workDir);
+  if (fakeroot) {
+    log.info('not running as root: extracting inside a fakeroot session so the image keeps the snapshot owners');
+    await fakeroot.start();
+  }
+  const wrap = fakeroot && ((c: string, a: string[]) => fakeroot.wrap(c, a));
+  const summary = await clock.time('extract', () => group('Extracting the snapshot', () => extractSnapshot(req.snapshot, rootDir, { withinLimits, wrap })));
+  return { path: rootDir, route: 'tree', summary, kernel: requireKernel(req, await findKernel(rootDir)), fakeroot };
+}
+
+function requireKernel(req: CheckedRequest, kernel: KernelFiles | undefined): KernelFiles {
+  if (!kernel) throw new InputError('snapshot', `${req.snapshot} has no kernel in /boot`, 'a root file system with /boot/vmlinuz-<version> (Pizlix: /boot/vmlinuz-6.10.5-lfs-12.2)');
+  return kernel;
+}
+
+function fitsIn(plan: DiskPlan): (soFar: ArchiveSummary) => void {
+  const sizeInput = formatBytes(plan.diskBytes);
+  return (soFar) => requireRootFits(plan, contentOf(soFar), sizeInput);
+}
+
+async function writeVmdk(kind: VmdkKind, image: string, plan: DiskPlan, outputs: OutputSet): Promise<string | undefined> {
+  if (kind === 'none') return undefined;
+  const vmdkFile = outputs.partial(IMAGE_FILES.vmdk);
+  await group(`Writing the ${kind} VMDK`, async () => {
+    if (kind === 'flat') return writeFlatDescriptor(vmdkFile, plan.diskBytes, IMAGE_FILES.image);
+    await writeStreamOptimized(image, vmdkFile);
+    await run('qemu-img', ['check', '-q', '-f', 'vmdk', vmdkFile]);
+  });
+  return vmdkFile;
+}
+
+/** SHA256SUMS of every output: disk.img's hash from the image digest, the others (small, dense) read. */
+async function writeChecksums(outputs: OutputSet, digest: ImageDigest, files: { image: string; vmdk?: string; compressed?: string }): Promise<string> {
+  const imageHash = await digest.finish();
+  const entries = [
+    { file: files.image, name: IMAGE_FILES.image },
+    ...(files.vmdk ? [{ file: files.vmdk, name: IMAGE_FILES.vmdk }] : []),
+    ...(files.compressed ? [{ file: files.compressed, name: IMAGE_FILES.compressed }] : []),
+  ];
+  const sums = await checksumFiles(entries, new Map([[IMAGE_FILES.image, imageHash]]));
+  const sumsFile = outputs.partial(IMAGE_FILES.sums);
+  await writeFile(sumsFile, formatChecksums(sums));
+  return sumsFile;
+}
+
+async function commitOutputs(
+  outputs: OutputSet,
+  files: { image: string; vmdk?: string; compressed?: string; sums: string },
+  facts: Pick<DiskImageResult, 'plan' | 'kernel' | 'grubCfg' | 'content' | 'rootFrom' | 'seconds'>,
+): Promise<DiskImageResult> {
+  const imageInfo = await stat(files.image);
+  const result: DiskImageResult = { ...facts, image: await outputs.commit(IMAGE_FILES.image), sha256sums: '', imageBytes: imageInfo.size, allocatedBytes: imageInfo.blocks * 512 };
+  if (files.vmdk) {
+    result.vmdkBytes = (await stat(files.vmdk)).size;
+    result.vmdk = await outputs.commit(IMAGE_FILES.vmdk);
+  }
+  if (files.compressed) {
+    result.compressedBytes = (await stat(files.compressed)).size;
+    result.compressed = await outputs.commit(IMAGE_FILES.compressed);
+  }
+  result.sha256sums = await outputs.commit(IMAGE_FILES.sums);
+  return result;
 }
 
 async function createSparseFile(file: string, bytes: number): Promise<void> {
@@ -317,7 +362,12 @@ async function createSparseFile(file: string, bytes: number): Promise<void> {
   }
 }
 
-async function writeImage(image: string, plan: DiskPlan, rootDir: string, grubCfgText: string, workDir: string, fakeroot?: FakerootSession): Promise<void> {
+/**
+ * Everything but the root file system first (partition table, GRUB's partition, swap signature,
+ * boot.img and core.img), then the root. While mke2fs writes the root, the digest reads the part of
+ * the image before it, which is final by then: on Pizlix's 100 GiB disk that is the 30 GiB swap.
+ */
+async function writeImage(image: string, plan: DiskPlan, root: RootSource, grubCfgText: string, workDir: string, digest: ImageDigest): Promise<void> {
   await createSparseFile(image, plan.diskBytes);
   await writePartitionTable(image, plan);
 
@@ -326,15 +376,20 @@ async function writeImage(image: string, plan: DiskPlan, rootDir: string, grubCf
   await mkdir(path.join(grubTree, 'boot', 'grub'), { recursive: true });
   await writeFile(path.join(grubTree, 'boot', 'grub', 'grub.cfg'), grubCfgText);
   const grubBytes = partitionBytes(grubPartition);
-  await writeExt4({ image, offsetBytes: grubBytes.offset, sizeBytes: grubBytes.size, label: 'grub', sourceDir: grubTree });
+  await writeExt4({ image, offsetBytes: grubBytes.offset, sizeBytes: grubBytes.size, label: 'grub', source: grubTree });
 
   const swap = partitionBytes(partitionByRole(plan, 'swap'));
   await writeSwapSignature({ image, offsetBytes: swap.offset, sizeBytes: swap.size, label: 'swap' });
 
-  const root = partitionBytes(partitionByRole(plan, 'root'));
-  await writeExt4({ image, offsetBytes: root.offset, sizeBytes: root.size, label: 'root', sourceDir: rootDir, rootGeometry: true, wrap: fakeroot && ((c, a) => fakeroot.wrap(c, a)) });
-
   const biosBoot = partitionByRole(plan, 'bios-boot');
   const coreImg = await makeCoreImage(path.join(workDir, 'core.img'), grubPrefix(grubPartition.number));
   await installBiosBoot({ image, partitionStartSector: biosBoot.startSector, partitionSectors: biosBoot.sectors, bootImg: await readBootImage(), coreImg });
+
+  const rootBytes = partitionBytes(partitionByRole(plan, 'root'));
+  const fakeroot = root.fakeroot;
+  const writing = writeExt4({ image, offsetBytes: rootBytes.offset, sizeBytes: rootBytes.size, label: 'root', source: root.path, rootGeometry: true, wrap: fakeroot && ((c, a) => fakeroot.wrap(c, a)) });
+  const hashing = digest.hashTo(rootBytes.offset);
+  const [written, hashed] = await Promise.allSettled([writing, hashing]);
+  if (written.status === 'rejected') throw written.reason;
+  if (hashed.status === 'rejected') throw hashed.reason;
 }

@@ -1,11 +1,13 @@
 /**
  * ext4 file systems written straight into a partition of an image file with `mke2fs -d`: no loop
  * device, no mount. Owners, modes, setuid bits, device nodes, hard links, symlinks and extended
- * attributes of the source tree are copied as mke2fs reads them (so the tree must have been
- * extracted as root, or inside the same fakeroot session).
+ * attributes are copied as mke2fs reads them: from a tarball itself where e2fsprogs can (1.47.1 and
+ * later, through libarchive: no extraction, no root), else from a tree extracted as root (or inside
+ * the same fakeroot session).
  */
-import { stat } from 'node:fs/promises';
-import { run } from '../util/exec.js';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { capture, run } from '../util/exec.js';
 import { formatBytes } from '../util/format.js';
 import { ByteProgress } from '../util/progress.js';
 import type { TreeContent } from './content.js';
@@ -28,8 +30,8 @@ export interface Ext4Target {
   offsetBytes: number;
   sizeBytes: number;
   label: string;
-  /** Directory whose contents become the file system's root. */
-  sourceDir: string;
+  /** Directory whose contents become the file system's root, or a tarball (see mke2fsReadsTarballs). */
+  source: string;
   /** Pin Pizlix-root geometry (4 KiB blocks, one inode per 16 KiB); otherwise mke2fs chooses by size. */
   rootGeometry?: boolean;
   /** Run mke2fs inside this fakeroot state (see fakeroot.ts) so it sees the owners recorded there. */
@@ -63,7 +65,7 @@ export function ext4SizeWithHeadroom(content: TreeContent): number {
 
 /** Writes an ext4 file system holding `sourceDir` at `offsetBytes` of `image`, showing progress. */
 export async function writeExt4(target: Ext4Target): Promise<void> {
-  const args = ['-q', '-F', '-t', 'ext4', '-L', target.label, '-E', `offset=${target.offsetBytes},${FRESH_FILE_EXTENDED_OPTIONS}`, '-d', target.sourceDir];
+  const args = ['-q', '-F', '-t', 'ext4', '-L', target.label, '-E', `offset=${target.offsetBytes},${FRESH_FILE_EXTENDED_OPTIONS}`, '-d', target.source];
   if (target.rootGeometry) args.push('-b', String(ROOT_BLOCK), '-I', String(ROOT_INODE_SIZE), '-i', String(ROOT_BYTES_PER_INODE));
   args.push(target.image, `${Math.floor(target.sizeBytes / 1024)}k`);
   const [cmd, argv] = target.wrap ? target.wrap('mke2fs', args) : ['mke2fs', args];
@@ -72,6 +74,27 @@ export async function writeExt4(target: Ext4Target): Promise<void> {
     await run(cmd, argv);
   } finally {
     await watcher.stop();
+  }
+}
+
+/**
+ * Whether this mke2fs builds a file system from a tarball (`-d file.tar[.zst|.gz]`): e2fsprogs 1.47.1 and
+ * later, when libarchive loads. Tried on a one-directory tarball, since the version alone cannot tell
+ * whether libarchive is there.
+ */
+export async function mke2fsReadsTarballs(workDir: string): Promise<boolean> {
+  const version = /mke2fs (\d+)\.(\d+)\.(\d+)/.exec((await capture('mke2fs', ['-V'])).stderr);
+  if (!version) return false;
+  const [major, minor, patch] = version.slice(1).map(Number);
+  if (major * 10000 + minor * 100 + patch < 14701) return false;
+  const probe = path.join(workDir, 'mke2fs-probe');
+  await mkdir(path.join(probe, 'tree'), { recursive: true });
+  try {
+    await run('tar', ['-cf', path.join(probe, 'probe.tar'), '-C', path.join(probe, 'tree'), '.']);
+    const made = await capture('mke2fs', ['-q', '-F', '-t', 'ext4', '-d', path.join(probe, 'probe.tar'), path.join(probe, 'probe.img'), '4096k']);
+    return made.code === 0;
+  } finally {
+    await rm(probe, { recursive: true, force: true });
   }
 }
 

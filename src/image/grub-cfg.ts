@@ -7,6 +7,7 @@ import { access, lstat, readFile, readdir, readlink, stat } from 'node:fs/promis
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../util/errors.js';
+import type { BootEntry } from '../rootfs/member-guard.js';
 
 /** Pizlix's kernel command line: root on the fourth partition of the first IDE disk, consoles on
  *  serial and screen, classic interface names. */
@@ -56,14 +57,36 @@ function compareVersions(a: string, b: string): number {
 
 /** The newest kernel in `<root>/boot` (vmlinuz-*, vmlinux-*, bzImage-*) and its initrd, if any. */
 export async function findKernel(root: string): Promise<KernelFiles | undefined> {
-  const bootDir = path.join(root, 'boot');
-  const names = await readdir(bootDir).catch(() => [] as string[]);
+  const names = await readdir(path.join(root, 'boot')).catch(() => [] as string[]);
+  return chooseKernel(names, async (name) => {
+    const info = await statInsideRoot(root, path.join('boot', name));
+    return !!info?.isFile() && info.size > 0;
+  });
+}
+
+/**
+ * The same choice from an archive's listing of boot/, without extracting it. A symlink is followed
+ * within boot/ only (the listing holds nothing else); Pizlix's and Debian's kernels are files there.
+ */
+export function findKernelInListing(entries: BootEntry[]): Promise<KernelFiles | undefined> {
+  const byPath = new Map(entries.map((e) => [e.path, e]));
+  const isKernelFile = (relative: string, hops = 0): boolean => {
+    const entry = byPath.get(relative);
+    if (entry?.type !== 'symlink') return entry?.type === 'file' && entry.size > 0;
+    if (hops >= 8) return false;
+    const next = entry.linkname.startsWith('/') ? entry.linkname : path.posix.join(path.posix.dirname(relative), entry.linkname);
+    return isKernelFile(path.posix.normalize(next).replace(/^\/+/, ''), hops + 1);
+  };
+  const names = entries.filter((e) => path.posix.dirname(e.path) === 'boot').map((e) => path.posix.basename(e.path));
+  return chooseKernel(names, async (name) => isKernelFile(`boot/${name}`));
+}
+
+async function chooseKernel(names: string[], isKernelFile: (name: string) => Promise<boolean>): Promise<KernelFiles | undefined> {
   const kernels: KernelFiles[] = [];
   for (const name of names) {
     const match = /^(?:vmlinuz|vmlinux|bzImage)-(.+)$/.exec(name);
     if (!match || /\.(old|bak)$/.test(name)) continue;
-    const info = await statInsideRoot(root, path.join('boot', name));
-    if (!info?.isFile() || info.size === 0) continue;
+    if (!(await isKernelFile(name))) continue;
     const version = match[1];
     const initrdName = [`initrd.img-${version}`, `initramfs-${version}.img`, `initrd-${version}`, `initrd-${version}.img`].find((n) => names.includes(n));
     kernels.push({ kernel: `/boot/${name}`, version, ...(initrdName ? { initrd: `/boot/${initrdName}` } : {}) });

@@ -1,4 +1,5 @@
 /** Tables for logs and job summaries: the partition table and the sizes of what was written. */
+import { IMAGE_FILES } from '../release/checksums.js';
 import { formatBytes, formatDuration } from '../util/format.js';
 import type { DiskImageResult } from './build.js';
 import { SECTOR_BYTES, type DiskPlan } from './layout.js';
@@ -19,18 +20,21 @@ export function partitionTableRows(plan: DiskPlan): string[][] {
 export const SIZE_TABLE_HEADER = ['file', 'size', 'on disk / note'];
 
 export function sizeRows(result: DiskImageResult): string[][] {
-  const rows = [['disk.img', formatBytes(result.imageBytes), `${formatBytes(result.allocatedBytes)} allocated (sparse)`]];
-  if (result.vmdk) rows.push(['disk.vmdk', formatBytes(result.vmdkBytes ?? 0), result.vmdkBytes !== undefined && result.vmdkBytes < 4096 ? 'descriptor pointing at disk.img' : 'self-contained streamOptimized']);
-  if (result.compressed) rows.push(['disk.img.zst', formatBytes(result.compressedBytes ?? 0), 'zstd']);
+  const rows = [[IMAGE_FILES.image, formatBytes(result.imageBytes), `${formatBytes(result.allocatedBytes)} allocated (sparse)`]];
+  if (result.vmdk) rows.push([IMAGE_FILES.vmdk, formatBytes(result.vmdkBytes ?? 0), result.vmdkBytes !== undefined && result.vmdkBytes < 4096 ? `descriptor pointing at ${IMAGE_FILES.image}` : 'self-contained streamOptimized']);
+  if (result.compressed) rows.push([IMAGE_FILES.compressed, formatBytes(result.compressedBytes ?? 0), 'zstd']);
   rows.push(['content', formatBytes(result.content.apparentBytes), `${result.content.inodes} inodes`]);
   return rows;
 }
 
 export function timingLine(result: DiskImageResult): string {
   const s = result.seconds;
-  const parts = [`check ${formatDuration(s.check)}`, `extract ${formatDuration(s.extract)}`, `image ${formatDuration(s.image)}`];
+  const parts: string[] = [];
+  if (s.check) parts.push(`check ${formatDuration(s.check)}`);
+  if (s.extract) parts.push(`check and extract ${formatDuration(s.extract)}`);
+  parts.push(`image ${formatDuration(s.image)}`);
   if (s.vmdk) parts.push(`vmdk ${formatDuration(s.vmdk)}`);
-  if (s.compress) parts.push(`compress ${formatDuration(s.compress)}`);
-  parts.push(`checksums ${formatDuration(s.checksums)}`, `total ${formatDuration(s.total)}`);
+  parts.push(`${result.compressed ? 'checksums and zstd' : 'checksums'} ${formatDuration(s.checksums)}`, `total ${formatDuration(s.total)}`);
+  parts.push(result.rootFrom === 'tarball' ? 'root written by mke2fs from the snapshot itself' : 'root written from the extracted tree');
   return parts.join(' · ');
 }

@@ -6,7 +6,7 @@ import { boolean, choice, optionalText, pathOption, text } from './option.js';
 
 /** How the image is made, whatever the snapshot's source. */
 export const imageMakingOptions = {
-  'output-dir': pathOption('Directory for disk.img, disk.vmdk, disk.img.zst and SHA256SUMS (the snapshot is extracted below it, too). Default $RUNNER_TEMP/pizlix-image; pizlix-out on the command line.', {
+  'output-dir': pathOption('Directory for disk.img, disk.vmdk, disk.img.zst and SHA256SUMS (the snapshot is extracted below it, too, where mke2fs cannot read it itself). Default $RUNNER_TEMP/pizlix-image; pizlix-out on the command line.', {
     placeholder: '<dir>',
     fallback: (context) => (context.surface === 'action' ? scratchDir(context, 'pizlix-image') : 'pizlix-out'),
   }),

@@ -20,11 +20,22 @@ export const stageOptions = {
     minText: '16M',
   }),
   'lookup-only': boolean('Only report whether the store has the stage (cache-hit); restore and build nothing.'),
+  'pizlix-tarball': boolean(
+    "'true': the stage script's lfs-<stage>.tar.gz is a real gzip tarball, as Pizlix writes it (pigz on every core), besides the store's zstd copy. " +
+      "'false' (default): one zstd compression serves both: the file holds the zstd snapshot under Pizlix's name, which `tar -xpf` (so build_recover.sh and make_disk_image.sh) still reads, while gunzip and `tar -z` do not.",
+  ),
   'work-dir': pathOption('Logs and scratch files.', { only: 'cli', placeholder: '<dir>', fallback: (context) => scratchDir(context) }),
 };
 
 export const planOptions = {
   ...chainOptions,
   ...storeOptions,
+  'max-stages': numberOption('Fail when the chain has more stages than this: the number of stage jobs of the calling workflow. Empty for no limit.', { min: 1, integer: true }),
   json: boolean('Print the plan as JSON.', { only: 'cli' }),
+};
+
+/** Options of the command line's chain verbs (inputs, check, manifest): where the chain is, nothing about stores. */
+export const chainVerbOptions = {
+  ...chainOptions,
+  json: boolean('Print JSON.', { only: 'cli' }),
 };

@@ -17,6 +17,8 @@ export interface PlannedStage {
   changes?: Explanation;
   /** Build time recorded with the stored or previous snapshot. */
   estimatedSeconds?: number;
+  /** What the stage downloads (its key includes these URLs and their checksums). */
+  network: string[];
 }
 
 export interface Explanation extends InputDifference {
@@ -27,9 +29,10 @@ export async function planStages(manifest: StageManifest, store: SnapshotStore, 
   const keys = await computeKeys(manifest, options);
   const plan: PlannedStage[] = [];
   for (const key of keys) {
+    const network = key.network.map((n) => n.url);
     const entry = await store.lookup(key.key);
     if (entry) {
-      plan.push({ stage: key.stage, key: key.key, parentKey: key.parentKey, inStore: true, estimatedSeconds: entry.meta.buildSeconds });
+      plan.push({ stage: key.stage, key: key.key, parentKey: key.parentKey, inStore: true, estimatedSeconds: entry.meta.buildSeconds, network });
       continue;
     }
     const previous = (await store.list(key.stage)).find((e) => e.meta.key !== key.key)?.meta;
@@ -41,6 +44,7 @@ export async function planStages(manifest: StageManifest, store: SnapshotStore, 
       previous,
       changes: previous ? explain(previous, key) : undefined,
       estimatedSeconds: previous?.buildSeconds,
+      network,
     });
   }
   return plan;

@@ -7,6 +7,9 @@ import { stat } from 'node:fs/promises';
 
 export const SHA256SUMS = 'SHA256SUMS';
 
+/** The files of a disk image, by role: the names the image builder writes and a release fetch looks for. */
+export const IMAGE_FILES = { image: 'disk.img', vmdk: 'disk.vmdk', compressed: 'disk.img.zst', sums: SHA256SUMS } as const;
+
 /** File name → sha256 (hex, lower case). */
 export type Checksums = Map<string, string>;
 
@@ -25,12 +28,19 @@ export function formatChecksums(sums: Checksums): string {
   return [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([name, hash]) => `${hash}  ${name}\n`).join('');
 }
 
-/** Hashes each file (by its base name), showing progress for the large ones. */
-export async function checksumFiles(files: string[]): Promise<Checksums> {
+/** Hashes each file (by its base name), showing progress, except those whose hash `known` already holds. */
+export async function checksumFiles(files: Array<string | { file: string; name: string }>, known: Checksums = new Map()): Promise<Checksums> {
   const sums: Checksums = new Map();
-  for (const file of files) {
-    const progress = new ByteProgress(`sha256 ${path.basename(file)}`, (await stat(file)).size);
-    sums.set(path.basename(file), await sha256File(file, progress));
+  for (const entry of files) {
+    const { file, name } = typeof entry === 'string' ? { file: entry, name: path.basename(entry) } : entry;
+    const hash = known.get(name);
+    if (hash) {
+      sums.set(name, hash);
+      continue;
+    }
+    const progress = new ByteProgress(`sha256 ${name}`, (await stat(file)).size);
+    sums.set(name, await sha256File(file, progress));
+    progress.finish();
   }
   return sums;
 }

@@ -8,7 +8,7 @@ import picomatch from 'picomatch';
 import { InputError, IntegrityError } from '../util/errors.js';
 import { sha256File } from '../util/hash.js';
 import { log } from '../util/log.js';
-import { SHA256SUMS, parseChecksums } from './checksums.js';
+import { IMAGE_FILES, SHA256SUMS, parseChecksums } from './checksums.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import type { GitHubConnection, Repository } from './github.js';
 import { findRelease } from './releases.js';
@@ -37,8 +37,6 @@ export interface FetchedRelease {
   snapshot?: string;
 }
 
-export const DISK_IMAGE = 'disk.img';
-export const COMPRESSED_IMAGE = 'disk.img.zst';
 const SNAPSHOT_NAME = /\.tar(\.(zst|gz))?$/;
 
 export async function fetchRelease(github: GitHubConnection, options: FetchReleaseOptions): Promise<FetchedRelease> {
@@ -69,9 +67,9 @@ export async function fetchRelease(github: GitHubConnection, options: FetchRelea
   const fetched: FetchedRelease = { tag: release.tag, url: release.htmlUrl, directory: options.directory, sha256sums, files };
   for (const file of files) {
     const name = path.basename(file);
-    if (name === DISK_IMAGE) fetched.image = file;
-    else if (name === COMPRESSED_IMAGE && options.unpack) {
-      fetched.image = path.join(options.directory, DISK_IMAGE);
+    if (name === IMAGE_FILES.image) fetched.image = file;
+    else if (name === IMAGE_FILES.compressed && options.unpack) {
+      fetched.image = path.join(options.directory, IMAGE_FILES.image);
       await unpackZstd(file, fetched.image);
     } else if (name.endsWith('.vmdk')) fetched.vmdk ??= file;
     else if (SNAPSHOT_NAME.test(name)) fetched.snapshot ??= file;

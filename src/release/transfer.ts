@@ -4,12 +4,12 @@
  * the token is sent to the API only, never to the signed URL. Bytes go to "<name>.partial", hashed on
  * the way, and are renamed into place only after their sha256 matched.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { Sha256Tap } from '../util/hash.js';
 import { withRetries as retry, type RetryPolicy } from '../util/retry.js';
 import { ByteProgress } from '../util/progress.js';
 import { assertChecksum } from './checksums.js';
@@ -58,20 +58,10 @@ async function downloadOnce(github: GitHubConnection, asset: AssetRef, target: s
   try {
     const response = await openAssetStream(github, asset);
     const progress = new ByteProgress(`downloading ${asset.name}`, asset.size);
-    const hash = createHash('sha256');
-    await pipeline(
-      Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
-      new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          progress.add(chunk.length);
-          cb(null, chunk);
-        },
-      }),
-      createWriteStream(partial),
-    );
+    const tap = new Sha256Tap({ progress });
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), tap, createWriteStream(partial));
     progress.finish();
-    assertChecksum(asset.name, expectedSha256, hash.digest('hex'));
+    assertChecksum(asset.name, expectedSha256, tap.hex());
     await rename(partial, target);
   } catch (err) {
     await rm(partial, { force: true });

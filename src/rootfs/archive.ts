@@ -3,21 +3,28 @@
  *
  * Extraction is GNU tar's (it restores owners, modes, setuid bits, device nodes and hard links as root
  * better than any JavaScript library), always with --numeric-owner: Pizlix's tarballs carry owner
- * names, and mapping names to this machine's ids would give LFS files the wrong owners. Before tar
- * runs, a validation pass reads every member header with tar-stream and rejects the archive if any
- * member could write outside the target: absolute names, '..' components, hard links that point
- * outside, and members reached through a symlink of the archive.
+ * names, and mapping names to this machine's ids would give LFS files the wrong owners.
+ *
+ * One pass: the decompressor's output goes through a header-only scanner here (tar-headers.ts) on
+ * its way to tar, and the member guard (member-guard.ts) judges each member while tar writes. tar's own
+ * protections keep an extraction into an empty directory inside it; the guard refuses what tar would
+ * only repair, and a refusal stops the pipeline and empties the directory. So the directory must be
+ * empty and private to the caller, who trusts its contents only when this resolves.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tarStream from 'tar-stream';
-import { CommandError, UnsafeArchiveError } from '../util/errors.js';
-import { tail, which } from '../util/exec.js';
+import { CommandError } from '../util/errors.js';
+import { run, tail, which } from '../util/exec.js';
 import { ByteProgress } from '../util/progress.js';
+import { MemberGuard, type ArchiveSummary } from './member-guard.js';
+import { TarHeaderScanner } from './tar-headers.js';
 
+export type { ArchiveSummary } from './member-guard.js';
 export type Compression = 'zstd' | 'gzip' | 'none';
 
 /** Tells the compression from the file's first bytes, not its name. */
@@ -26,145 +33,139 @@ export async function detectCompression(file: string): Promise<Compression> {
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0);
     if (bytesRead >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b) return 'gzip';
-    if (bytesRead === 4 && buffer.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+    // A zstd frame, or the skippable frame (0x184D2A50-5F) pzstd writes in front of each frame.
+    if (bytesRead === 4 && (buffer.readUInt32LE(0) === 0xfd2fb528 || (buffer.readUInt32LE(0) & 0xfffffff0) === 0x184d2a50)) return 'zstd';
     return 'none';
   } finally {
     await handle.close();
   }
 }
 
-/** The command that decompresses to stdout: pigz when present (parallel reading and checksumming). */
-async function decompressor(compression: Compression): Promise<string[] | undefined> {
-  if (compression === 'zstd') return ['zstd', '-dcq', '-T0'];
+/**
+ * The command that decompresses stdin to stdout. pzstd decompresses the frames of a multi-frame file
+ * (as the gzip shim writes snapshots) on every core; plain zstd uses one thread whatever -T says.
+ * pigz reads gzip faster than gzip (it checksums on other threads).
+ */
+export async function decompressor(compression: Compression): Promise<string[] | undefined> {
+  const threads = String(os.availableParallelism());
+  if (compression === 'zstd') return (await which('pzstd')) ? ['pzstd', '-dcq', '-p', threads] : ['zstd', '-dcq'];
   if (compression === 'gzip') return (await which('pigz')) ? ['pigz', '-dc'] : ['gzip', '-dc'];
   return undefined;
 }
 
-/**
- * Writes `source` into a child process's stdin. The child may stop reading before the end and close
- * its stdin — tar does at the end-of-archive marker, a decompressor killed by SIGPIPE does — which
- * shows up here as EPIPE or as a premature close, depending on which event Node sees first. Neither
- * is an error of its own: the child's exit status, checked by the caller, says whether it succeeded.
- */
-function feedChild(source: NodeJS.ReadableStream, stdin: NodeJS.WritableStream): Promise<void> {
-  return pipeline(source, stdin).catch((err: NodeJS.ErrnoException) => {
+const UNTAR = ['-x', '-p', '--numeric-owner', '--same-owner', '-f', '-'];
+
+/** A child whose failure is reported with its command line and the tail of its stderr. */
+function spawnTool(command: string[], stdio: ['ignore' | 'pipe', 'pipe' | 'inherit', 'pipe']): { child: ChildProcess; exited: Promise<void> } {
+  const child = spawn(command[0], command.slice(1), { stdio });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new CommandError(command.join(' '), code, signal, tail(stderr, 10)))));
+  });
+  return { child, exited };
+}
+
+/** The archive's uncompressed bytes: the file itself, or a decompressor's stdout. */
+async function openUncompressed(file: string): Promise<{ stream: Readable; done: Promise<void>; stop(): void }> {
+  const command = await decompressor(await detectCompression(file));
+  if (!command) {
+    const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+    return { stream, done: Promise.resolve(), stop: () => stream.destroy() };
+  }
+  const { child, exited } = spawnTool([...command, '--', file], ['ignore', 'pipe', 'pipe']);
+  return { stream: child.stdout as Readable, done: exited, stop: () => child.kill('SIGKILL') };
+}
+
+/** Writes into a child's stdin that may close early (tar stops at the end-of-archive marker). */
+function feedChild(source: Readable, through: Transform, stdin: Writable): Promise<void> {
+  return pipeline(source, through, stdin).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
   });
 }
 
-/** Spawns the decompressor reading `file` and returns its stdout (or the file itself when plain tar). */
-async function openDecompressed(file: string, progress?: ByteProgress): Promise<{ stream: NodeJS.ReadableStream; done: Promise<void> }> {
-  const command = await decompressor(await detectCompression(file));
-  const source = createReadStream(file, { highWaterMark: 4 << 20 });
-  const counted = progress ? source.pipe(progress.stream()) : source;
-  if (!command) return { stream: counted, done: Promise.resolve() };
-  const child = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const fed = feedChild(counted, child.stdin);
-  const exited = new Promise<void>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => (code === 0 || signal === 'SIGPIPE' ? resolve() : reject(new CommandError(command.join(' '), code, signal, tail(stderr, 10)))));
+/**
+ * Passes the uncompressed archive through the header scanner and on to `sink` (tar's stdin), or
+ * nowhere. Node is the tee: it reads what the decompressor writes and writes the same buffers to tar,
+ * which costs less than coreutils' tee (8 KiB reads and writes) and a third process on two cores.
+ */
+async function scanThrough(file: string, options: ReadOptions & { label: string }, sink?: { stdin: Writable; exited: Promise<void>; kill(): void }): Promise<ArchiveSummary> {
+  const guard = new MemberGuard();
+  const scanner = new TarHeaderScanner((member) => {
+    guard.check(member);
+    options.withinLimits?.(guard.result());
   });
-  return { stream: child.stdout, done: Promise.all([fed, exited]).then(() => undefined) };
-}
-
-export interface ArchiveSummary {
-  members: number;
-  /** Sum of the members' sizes (regular files). */
-  bytes: number;
-}
-
-/** Normalizes a member name and rejects names that leave the target. */
-function safeMemberPath(name: string, member: string): string {
-  if (name.startsWith('/')) throw new UnsafeArchiveError(member, 'absolute path');
-  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new UnsafeArchiveError(member, "path contains '..'");
-  return parts.join('/');
-}
-
-/** Reads every member header; throws UnsafeArchiveError at the first member that could escape the target. */
-export async function validateArchive(file: string): Promise<ArchiveSummary> {
-  const { stream, done } = await openDecompressed(file);
-  const symlinks = new Set<string>();
-  const summary: ArchiveSummary = { members: 0, bytes: 0 };
-  const checkMember = (header: tarStream.Header) => {
-    const member = safeMemberPath(header.name, header.name);
-    for (let i = member.indexOf('/'); i !== -1; i = member.indexOf('/', i + 1)) {
-      const ancestor = member.slice(0, i);
-      if (symlinks.has(ancestor)) throw new UnsafeArchiveError(header.name, `its path goes through the symlink '${ancestor}' of the archive`);
-    }
-    if (header.type === 'symlink') symlinks.add(member);
-    else symlinks.delete(member);
-    if (header.type === 'link') safeMemberPath(header.linkname ?? '', header.name);
-    summary.members++;
-    summary.bytes += header.size ?? 0;
-  };
-  const source = stream as NodeJS.ReadableStream & { destroy(error?: Error): void };
-  await new Promise<void>((resolve, reject) => {
-    const extract = tarStream.extract();
-    let failed = false;
-    const fail = (err: Error) => {
-      if (failed) return;
-      failed = true;
-      source.unpipe(extract);
-      source.destroy();
-      extract.destroy();
-      reject(err);
-    };
-    extract.on('entry', (header, body, next) => {
+  const label = options.label;
+  const progress = new ByteProgress(label);
+  const input = await openUncompressed(file);
+  let refusal: Error | undefined;
+  const scanning = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
       try {
-        checkMember(header);
+        scanner.push(chunk);
       } catch (err) {
-        fail(err as Error);
+        refusal = err as Error;
+        input.stop();
+        sink?.kill();
+        cb(err as Error);
         return;
       }
-      body.on('end', () => next());
-      body.resume();
-    });
-    extract.on('finish', () => resolve());
-    extract.on('error', fail);
-    source.on('error', fail);
-    source.pipe(extract);
-  }).catch(async (err) => {
-    await done.catch(() => undefined); // the decompressor dies of SIGPIPE or EPIPE; its error is not the news
-    throw err;
+      progress.add(chunk.length);
+      cb(null, sink ? chunk : undefined);
+    },
   });
-  await done;
-  return summary;
+  const flowing = sink ? feedChild(input.stream, scanning, sink.stdin) : pipeline(input.stream, scanning, new Writable({ write: (_c, _e, cb) => cb() }));
+  // Once tar has exited — done at the end-of-archive marker, or failed — nobody reads the rest: stop the
+  // decompressor rather than leave it blocked on a full pipe. Everything tar saw went through the scanner.
+  void sink?.exited.catch(() => undefined).finally(() => input.stop());
+  const [flowed, decompressed, extracted] = await Promise.allSettled([flowing, input.done, sink?.exited]);
+  if (refusal) throw refusal;
+  // A decompressor stopped (or dead of SIGPIPE) after tar had the whole archive has not failed; one that
+  // failed earlier is the news, rather than the truncated archive tar then complains about.
+  const tarHadItAll = sink !== undefined && extracted.status === 'fulfilled' && scanner.complete;
+  if (decompressed.status === 'rejected' && !tarHadItAll) throw decompressed.reason;
+  if (extracted.status === 'rejected') throw extracted.reason;
+  if (flowed.status === 'rejected') throw flowed.reason;
+  scanner.end();
+  progress.finish();
+  return guard.result();
+}
+
+export interface ReadOptions {
+  /** Called after each member with the totals so far; what it throws stops the work early. */
+  withinLimits?: (soFar: ArchiveSummary) => void;
+}
+
+/** Reads every member header without extracting; throws UnsafeArchiveError as a restore would. */
+export function scanArchive(file: string, options: ReadOptions & { label?: string } = {}): Promise<ArchiveSummary> {
+  return scanThrough(file, { ...options, label: options.label ?? `reading ${path.basename(file)}` });
 }
 
 /**
- * Validates the archive, then extracts it into dest with numeric owners, modes, setuid bits, device
- * nodes and hard links kept. dest must exist; the caller empties it first.
+ * Extracts the archive into dest, an empty directory the caller made for it, with numeric owners,
+ * modes, setuid bits, device nodes and hard links kept, in one pass with the member guard. On any
+ * failure (a refused member included) dest is emptied again before this throws.
  */
 export async function extractSnapshot(
   file: string,
   dest: string,
-  options: { label?: string; validated?: ArchiveSummary } = {},
+  options: ReadOptions & { label?: string; /** Runs tar inside a wrapper (a fakeroot session). */ wrap?: (cmd: string, args: string[]) => [string, string[]] } = {},
 ): Promise<ArchiveSummary> {
-  const summary = options.validated ?? (await validateArchive(file));
-  const label = options.label ?? path.basename(file);
-  const progress = new ByteProgress(`extracting ${label}`, (await stat(file)).size);
-  const command = await decompressor(await detectCompression(file));
-  // The decompressor writes straight into tar through an OS pipe: sending the uncompressed stream
-  // through Node as well made extraction two to three times slower. Node feeds only the compressed
-  // bytes, which it counts for the progress line. tar may stop reading at the end-of-archive marker,
-  // so a decompressor ended by SIGPIPE (141) is not a failure; any other status is.
-  const untar = 'tar -x -p --numeric-owner --same-owner -f - -C "$0"';
-  const script = command
-    ? `${command.join(' ')} | ${untar}; s=("\${PIPESTATUS[@]}")
-       [ "\${s[1]}" -eq 0 ] || exit "\${s[1]}"
-       [ "\${s[0]}" -eq 0 ] || [ "\${s[0]}" -eq 141 ] || { echo "${command[0]} exited with status \${s[0]}" >&2; exit 1; }`
-    : `exec ${untar}`;
-  const tar = spawn('bash', ['-c', script, dest], { stdio: ['pipe', 'inherit', 'pipe'] });
-  let stderr = '';
-  tar.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const tarDone = new Promise<void>((resolve, reject) => {
-    tar.on('error', reject);
-    tar.on('close', (code, signal) => (code === 0 ? resolve() : reject(new CommandError(`tar -x into ${dest}`, code, signal, tail(stderr, 10)))));
-  });
-  await Promise.all([feedChild(createReadStream(file, { highWaterMark: 4 << 20 }).pipe(progress.stream()), tar.stdin), tarDone]);
-  progress.finish();
-  return summary;
+  if ((await readdir(dest)).length > 0) throw new Error(`internal: extraction target ${dest} is not empty`);
+  const [cmd, args] = options.wrap ? options.wrap('tar', [...UNTAR, '-C', dest]) : ['tar', [...UNTAR, '-C', dest]];
+  const tar = spawnTool([cmd, ...args], ['pipe', 'inherit', 'pipe']);
+  const sink = { stdin: tar.child.stdin!, exited: tar.exited, kill: () => tar.child.kill('SIGKILL') };
+  try {
+    return await scanThrough(file, { ...options, label: `extracting ${options.label ?? path.basename(file)}` }, sink);
+  } catch (err) {
+    await emptyDirectory(dest);
+    throw err;
+  }
+}
+
+/** Removes what a failed extraction left in dir (never crossing into another file system). */
+export async function emptyDirectory(dir: string): Promise<void> {
+  const children = await readdir(dir).catch(() => [] as string[]);
+  if (children.length > 0) await run('rm', ['-rf', '--one-file-system', '--', ...children.map((c) => path.join(dir, c))]);
 }

@@ -1,11 +1,16 @@
 /**
  * A `gzip` placed first on the stage script's PATH. Pizlix ends every stage with `tar -czpf`, which
  * pipes the whole root filesystem through single-threaded gzip. The shim changes nothing in Pizlix's
- * scripts and keeps their output a valid gzip tarball, but:
- *   - compression and decompression run through pigz, on every core;
- *   - when tar is writing the stage's snapshot (the shim's stdout is that very file), the same
- *     uncompressed stream is also written as a multi-threaded zstd copy — the format the store keeps,
- *     because it restores several times faster than gzip — without reading the tree a second time.
+ * scripts. When tar is writing the stage's snapshot (the shim's stdout is that very file), the
+ * uncompressed stream is compressed once per format somebody reads:
+ *   - pizlixTarball false (the default in CI): one multi-threaded zstd compression. Its output is the
+ *     script's lfs-<stage>.tar.gz and, hard-linked, the store's copy — no second compression, no
+ *     second write. The file holds zstd despite its name: `tar -xpf` (and so Pizlix's build_recover.sh
+ *     and make_disk_image.sh) detects that from its first bytes and reads it; gunzip and `tar -z` do not.
+ *   - pizlixTarball true: a real gzip tarball as Pizlix writes it, compressed with pigz on every core,
+ *     and the zstd copy for the store from the same stream.
+ * Other readers of the uncompressed stream can be added (`alsoReadBy`, e.g. a digest of the archive):
+ * they get a copy through tee, without reading the tree again.
  * Any other use of gzip (with file arguments or options other than -d) goes to the real gzip.
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
@@ -20,45 +25,66 @@ export interface GzipShim {
   env: Record<string, string>;
 }
 
-/**
- * Writes the shim into dir/bin.
- * @param snapshotPath absolute path of the tarball the stage script writes
- * @param zstdCopy where the zstd copy of the snapshot goes
- */
-export async function installGzipShim(dir: string, snapshotPath: string, zstdCopy: string): Promise<GzipShim> {
+export interface GzipShimOptions {
+  /** Absolute path of the tarball the stage script writes (lfs-<stage>.tar.gz). */
+  snapshotPath: string;
+  /** Where the store's zstd copy of the snapshot goes. */
+  zstdCopy: string;
+  /** Write lfs-<stage>.tar.gz as real gzip (true) or let it be the zstd snapshot (false). */
+  pizlixTarball: boolean;
+  /** Shell commands that also read the uncompressed archive on their stdin. */
+  alsoReadBy?: string[];
+}
+
+/** Writes the shim into dir/bin. */
+export async function installGzipShim(dir: string, options: GzipShimOptions): Promise<GzipShim> {
   const binDir = path.join(dir, 'bin');
   await mkdir(binDir, { recursive: true });
-  const realGzip = (await which('gzip')) ?? '/bin/gzip';
-  const pigz = await which('pigz');
-  const threads = String(os.availableParallelism());
-  const script = `#!/bin/bash
+  const shim = path.join(binDir, 'gzip');
+  await writeFile(shim, shimScript(options, (await which('gzip')) ?? '/bin/gzip', await which('pigz')));
+  await chmod(shim, 0o755);
+  return { binDir, env: { PIZLIX_STAGE_SNAPSHOT: options.snapshotPath, PIZLIX_STAGE_ZSTD_COPY: options.zstdCopy } };
+}
+
+function shimScript(options: GzipShimOptions, realGzip: string, pigz: string | undefined): string {
+  const threads = os.availableParallelism();
+  const zstd = `zstd -q -T${threads} -3`;
+  const gzip = pigz ? `${q(pigz)} -p ${threads}` : q(realGzip);
+  // What writes the shim's stdout (the snapshot file), and who else reads the uncompressed stream.
+  const main = options.pizlixTarball ? gzip : zstd;
+  const side = [...(options.pizlixTarball ? [`${zstd} -f -o "$PIZLIX_STAGE_ZSTD_COPY"`] : []), ...(options.alsoReadBy ?? [])];
+  const afterwards = options.pizlixTarball ? '' : 'ln -f "$PIZLIX_STAGE_SNAPSHOT" "$PIZLIX_STAGE_ZSTD_COPY" 2>/dev/null || cp "$PIZLIX_STAGE_SNAPSHOT" "$PIZLIX_STAGE_ZSTD_COPY" || fail "copying the snapshot for the store"';
+  return `#!/bin/bash
 # gzip shim installed by pizlix-stage; see src/rootfs/gzip-shim.ts.
-real_gzip=${JSON.stringify(realGzip)}
-pigz=${JSON.stringify(pigz ?? '')}
-if [ -z "$pigz" ]; then exec "$real_gzip" "$@"; fi
+fail() { rm -f "$PIZLIX_STAGE_ZSTD_COPY"; echo "gzip shim: $1" >&2; exit 1; }
 if [ $# -eq 0 ] && [ -n "$PIZLIX_STAGE_SNAPSHOT" ] && [ -n "$PIZLIX_STAGE_ZSTD_COPY" ] \\
    && [ "$(readlink -f /proc/$$/fd/1)" = "$PIZLIX_STAGE_SNAPSHOT" ]; then
-  fifo="$PIZLIX_STAGE_ZSTD_COPY.fifo.$$"
-  rm -f "$fifo" "$PIZLIX_STAGE_ZSTD_COPY" && mkfifo "$fifo" || exit 1
-  zstd -q -T${threads} -3 -f -o "$PIZLIX_STAGE_ZSTD_COPY" < "$fifo" &
-  zstd_pid=$!
-  tee "$fifo" | "$pigz" -p ${threads}
-  statuses=("\${PIPESTATUS[@]}")
-  wait "$zstd_pid"
-  zstd_status=$?
-  rm -f "$fifo"
-  if [ "\${statuses[0]}" != 0 ] || [ "\${statuses[1]}" != 0 ] || [ "$zstd_status" != 0 ]; then
-    rm -f "$PIZLIX_STAGE_ZSTD_COPY"
-    echo "gzip shim: compression failed (tee \${statuses[0]}, pigz \${statuses[1]}, zstd $zstd_status)" >&2
-    exit 1
-  fi
+  rm -f "$PIZLIX_STAGE_ZSTD_COPY"
+${side.length === 0 ? `  ${main} || fail "${main.split(' ')[0]} failed"` : teeToSideReaders(main, side)}
+  ${afterwards}
   exit 0
 fi
-if [ $# -eq 0 ] || { [ $# -eq 1 ] && [ "$1" = "-d" ]; }; then exec "$pigz" -p ${threads} "$@"; fi
-exec "$real_gzip" "$@"
+if [ $# -eq 0 ] || { [ $# -eq 1 ] && [ "$1" = "-d" ]; }; then exec ${gzip} "$@"; fi
+exec ${q(realGzip)} "$@"
 `;
-  const shim = path.join(binDir, 'gzip');
-  await writeFile(shim, script);
-  await chmod(shim, 0o755);
-  return { binDir, env: { PIZLIX_STAGE_SNAPSHOT: snapshotPath, PIZLIX_STAGE_ZSTD_COPY: zstdCopy } };
+}
+
+/** tee to one FIFO per side reader, the main compressor on tee's stdout; every status checked. */
+function teeToSideReaders(main: string, side: string[]): string {
+  const lines = ['  dir=$(mktemp -d) || fail "mktemp failed"', '  pids=()'];
+  side.forEach((command, i) => {
+    lines.push(`  mkfifo "$dir/${i}" || fail "mkfifo failed"`, `  ${command} < "$dir/${i}" & pids+=($!)`);
+  });
+  lines.push(
+    `  tee ${side.map((_c, i) => `"$dir/${i}"`).join(' ')} | ${main}`,
+    '  statuses=("${PIPESTATUS[@]}")',
+    '  for pid in "${pids[@]}"; do wait "$pid" || statuses+=(side$?); done',
+    '  rm -rf "$dir"',
+    '  for s in "${statuses[@]}"; do [ "$s" = 0 ] || fail "compression failed (statuses: ${statuses[*]})"; done',
+  );
+  return lines.join('\n');
+}
+
+function q(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

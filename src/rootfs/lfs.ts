@@ -9,8 +9,11 @@ import { run } from '../util/exec.js';
 import { assertNothingMountedBelow } from './mounts.js';
 
 export const STATE_FILE = 'sources/lfsbuildstate';
-/** Present in $LFS while a restore is under way, so an interrupted restore may be wiped next time. */
+/** Present in $LFS while a restore replaces the tree, so an interrupted restore may be wiped next time. */
 export const RESTORE_MARKER = '.pizlix-stage-restoring';
+/** Where a restore extracts, inside $LFS (same file system, nothing written outside), before the tree
+ *  it holds replaces the old one. */
+export const INCOMING_DIR = '.pizlix-stage-incoming';
 
 const SYSTEM_DIRECTORIES = ['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/media', '/mnt', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/tmp', '/var/lib'];
 
@@ -47,11 +50,11 @@ export async function writeBuildState(lfs: string, state: string): Promise<void>
 }
 
 /**
- * Empties lfs, dot-files included, without crossing into other file systems. Refuses while anything is
- * mounted below it, and refuses a non-empty directory that does not look like an LFS root (no state
- * file, no interrupted-restore marker), so a mistyped path cannot wipe someone's data.
+ * Refuses to touch lfs while anything is mounted below it, or when it is a non-empty directory that
+ * does not look like an LFS root (no state file, no interrupted-restore marker), so a mistyped path
+ * cannot wipe someone's data. Creates lfs when it is missing.
  */
-export async function wipeLfs(lfs: string): Promise<void> {
+export async function assertWipeable(lfs: string): Promise<void> {
   await mkdir(lfs, { recursive: true });
   await assertNothingMountedBelow(lfs, `wipe ${lfs}`);
   const children = await readdir(lfs);
@@ -64,8 +67,14 @@ export async function wipeLfs(lfs: string): Promise<void> {
       'an empty directory or one that a Pizlix stage built',
     );
   }
+}
+
+/** Empties lfs, dot-files included, without crossing into other file systems; keeps the names in `keep`. */
+export async function wipeLfs(lfs: string, keep: string[] = []): Promise<void> {
+  await assertWipeable(lfs);
+  const children = (await readdir(lfs)).filter((c) => !keep.includes(c));
   // rm from coreutils: --one-file-system keeps it out of anything mounted after our check.
-  await run('rm', ['-rf', '--one-file-system', '--', ...children.map((c) => path.join(lfs, c))]);
+  if (children.length > 0) await run('rm', ['-rf', '--one-file-system', '--', ...children.map((c) => path.join(lfs, c))]);
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -7,7 +7,8 @@
 import path from 'node:path';
 import { InputError } from '../util/errors.js';
 import { computeKeys } from '../chain/keys.js';
-import { findStage, loadManifest } from '../chain/manifest.js';
+import { loadChain } from '../chain/chain.js';
+import { findStage } from '../chain/manifest.js';
 import type { FetchedSnapshot, SnapshotStore } from './types.js';
 
 export interface StoredSnapshotRequest {
@@ -20,7 +21,7 @@ export interface StoredSnapshotRequest {
 }
 
 export async function fetchStageSnapshot(request: StoredSnapshotRequest): Promise<FetchedSnapshot & { key: string }> {
-  const manifest = loadManifest(request.manifestFile);
+  const manifest = loadChain({ pizlixDir: request.pizlixDir, manifestFile: request.manifestFile });
   const definition = findStage(manifest, request.stage);
   const keys = await computeKeys(manifest, { pizlixDir: path.resolve(request.pizlixDir), keyExtra: request.keyExtra });
   const { key } = keys.find((k) => k.stage === definition.name)!;

@@ -1,30 +1,18 @@
 /** File-system steps that must not leave half-written results behind. */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Sha256Tap } from './hash.js';
 import type { ByteProgress } from './progress.js';
 
 /** Copies a file, fsyncs the copy, and returns its size and sha256 — one read of the source. */
 export async function copyWithSha256(source: string, target: string, progress?: ByteProgress): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  await pipeline(
-    createReadStream(source, { highWaterMark: 4 << 20 }),
-    new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        size += chunk.length;
-        progress?.add(chunk.length);
-        cb(null, chunk);
-      },
-    }),
-    createWriteStream(target),
-  );
+  const tap = new Sha256Tap({ progress });
+  await pipeline(createReadStream(source, { highWaterMark: 4 << 20 }), tap, createWriteStream(target));
   await fsyncPath(target);
-  return { size, sha256: hash.digest('hex') };
+  return { size: tap.bytes, sha256: tap.hex() };
 }
 
 export async function fsyncPath(file: string): Promise<void> {

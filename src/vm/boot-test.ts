@@ -1,18 +1,20 @@
 /**
- * The boot test end to end: check the inputs, choose the accelerator, power the guest on, run the
- * checks, and — pass or fail — stop QEMU and keep the evidence (serial log, weston's log,
- * screenshots, JSON report).
+ * The boot test end to end: check the inputs, choose the accelerator (proving KVM on the guest
+ * itself), power the guest on, run the checks, and — pass or fail — stop QEMU and keep the evidence
+ * (serial and firmware logs, weston's log, screenshots, JSON report).
  */
 import { constants } from 'node:fs';
-import { access, mkdir, stat } from 'node:fs/promises';
+import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, PreflightError, errorMessage } from '../util/errors.js';
 import { which } from '../util/exec.js';
 import { log } from '../util/log.js';
-import { chooseAccelerator, type AcceleratorChoice } from './accel.js';
-import { runChecks, type CheckEvidence, type CheckResult } from './checks.js';
-import { Machine } from './machine.js';
-import { milestonesOf, writeReport, type BootTestArtifacts, type BootTestReport } from './report.js';
+import { AcceleratorUnavailableError, chooseAccelerator, type AcceleratorChoice, type AcceleratorDecision, type KvmProofLimits } from './accel.js';
+import { visibleLines } from './boot-progress.js';
+import { DEADLINE_FACTORS, runChecks, type CheckEvidence, type CheckResult } from './checks.js';
+import { Machine, type MachineOptions } from './machine.js';
+import { cpuModelOf, type Accelerator } from './qemu.js';
+import { milestonesOf, writeReport, type BootTestReport } from './report.js';
 import type { UserCheck } from './user-checks.js';
 
 export interface BootTestOptions {
@@ -30,8 +32,10 @@ export interface BootTestOptions {
   userChecks: UserCheck[];
   outputDir: string;
   qemuBinary?: string;
-  /** Deadline of the KVM test boot, in seconds (not scaled: a working KVM passes in about a second). */
-  probeDeadlineSeconds?: number;
+  /** The KVM device checked before KVM is tried (default /dev/kvm; tests point it elsewhere). */
+  kvmDevice?: string;
+  /** How long a KVM guest may take to reach userspace (default KVM_PROOF_LIMITS). */
+  kvmProofLimits?: KvmProofLimits;
 }
 
 /** Refuses bad input before any work: every problem at once, each naming its input. */
@@ -66,78 +70,115 @@ export async function checkBootTestInputs(options: BootTestOptions): Promise<str
 export async function runBootTest(options: BootTestOptions): Promise<BootTestReport> {
   const qemuBinary = await checkBootTestInputs(options);
   await mkdir(options.outputDir, { recursive: true });
-  const accelerator = await chooseAccelerator(options.accel, { qemuBinary, deadlineSeconds: options.probeDeadlineSeconds ?? 20 });
-  log.info(`accelerator: ${accelerator.used} (${accelerator.reason})`);
+  const startedAt = new Date().toISOString();
+  const run = await bootAndCheck(options, qemuBinary);
+  const report = await reportOf(options, startedAt, run);
+  await writeReport(report);
+  return report;
+}
 
-  const machine = new Machine({
+/** What one run found, pass or fail. */
+interface BootRun {
+  decision?: AcceleratorDecision;
+  machine?: Machine;
+  checks: CheckResult[];
+  evidence: CheckEvidence;
+  failureScreenshot?: string;
+  error?: string;
+  totalSeconds: number;
+}
+
+/** Chooses the accelerator (which may power the guest on), runs the checks, and always stops QEMU. */
+async function bootAndCheck(options: BootTestOptions, qemuBinary: string): Promise<BootRun> {
+  const run: BootRun = { checks: [], evidence: {}, totalSeconds: 0 };
+  try {
+    const choice = await chooseAccelerator({
+      requested: options.accel,
+      machineFor: (accel, cpu) => new Machine(machineOptions(options, qemuBinary, accel, cpu)),
+      userCpu: cpuModelOf(options.qemuArgs),
+      kvmDevice: options.kvmDevice,
+      limits: options.kvmProofLimits,
+    });
+    run.decision = choice.decision;
+    run.machine = choice.guest;
+    log.info(`accelerator: ${choice.decision.used} (${choice.decision.reason})`);
+    if (!choice.poweredOn) await run.machine.start();
+    run.checks = await runChecks({
+      machine: run.machine,
+      accelerator: choice.decision.used,
+      username: options.username,
+      password: options.password,
+      outputDir: options.outputDir,
+      multiplier: options.timeoutMultiplier,
+      userChecks: options.userChecks,
+      evidence: run.evidence,
+    });
+    if (run.checks.some((c) => c.verdict === 'fail')) run.failureScreenshot = await run.machine.screenshotTo('failure.png');
+  } catch (err) {
+    if (err instanceof AcceleratorUnavailableError) run.decision = err.decision;
+    run.error = errorMessage(err);
+    log.error(`boot test stopped: ${run.error}`);
+  } finally {
+    await run.machine?.shutdown();
+    run.totalSeconds = round(run.machine?.secondsSincePowerOn() ?? 0);
+  }
+  const rejected = run.checks.find((c) => c.id === 'login' && c.failure === 'SshAuthenticationError');
+  if (rejected) run.error = new InputError('user/password', rejected.detail, 'credentials the image accepts').message;
+  return run;
+}
+
+function machineOptions(options: BootTestOptions, qemuBinary: string, accel: Accelerator, cpu: string | undefined): MachineOptions {
+  return {
     image: path.resolve(options.image),
     kernel: options.kernel,
     initrd: options.initrd,
     append: options.append,
-    accel: accelerator.used,
+    accel,
+    cpu,
     cpus: options.cpus,
     memoryMiB: options.memoryMiB,
     extraArgs: options.qemuArgs,
     outputDir: options.outputDir,
     credentials: { username: options.username, password: options.password },
     qemuBinary,
-  });
-  const artifacts: BootTestArtifacts = {
-    report: path.join(options.outputDir, 'report.json'),
-    serialLog: machine.serialLog,
-    qemuLog: machine.qemuLog,
   };
-  const evidence: CheckEvidence = {};
-  const startedAt = new Date().toISOString();
-  let checks: CheckResult[] = [];
-  let error: string | undefined;
-  try {
-    await machine.start();
-    checks = await runChecks({
-      machine,
-      username: options.username,
-      password: options.password,
-      outputDir: options.outputDir,
-      multiplier: options.timeoutMultiplier,
-      userChecks: options.userChecks,
-      evidence,
-    });
-    if (checks.some((c) => c.verdict === 'fail')) {
-      artifacts.failureScreenshot = path.join(options.outputDir, 'failure.png');
-      await machine.screenshot(artifacts.failureScreenshot).catch(() => (artifacts.failureScreenshot = undefined));
-    }
-  } catch (err) {
-    error = errorMessage(err);
-    log.error(`boot test stopped: ${error}`);
-  } finally {
-    await machine.shutdown();
-  }
+}
 
-  const rejected = checks.find((c) => c.id === 'login' && c.failure === 'SshAuthenticationError');
-  if (rejected) error = new InputError('user/password', rejected.detail, 'credentials the image accepts').message;
-  const passed = !error && checks.length > 0 && checks.every((c) => c.verdict === 'pass');
-  const report: BootTestReport = {
+async function reportOf(options: BootTestOptions, startedAt: string, run: BootRun): Promise<BootTestReport> {
+  const passed = !run.error && run.checks.length > 0 && run.checks.every((c) => c.verdict === 'pass');
+  const { evidence, decision } = run;
+  const attemptLogs = (decision?.attempts ?? []).flatMap((a) => (a.logs ? [a.logs] : []));
+  // Without a judged guest (`kvm` requested and KVM failed) the last KVM attempt's logs tell the story.
+  const logs = run.machine ? Machine.logsIn(options.outputDir) : attemptLogs.at(-1) ?? Machine.logsIn(options.outputDir);
+  return {
     result: passed ? 'pass' : 'fail',
-    ...(error ? { error } : {}),
+    ...(run.error ? { error: run.error } : {}),
     image: options.image,
-    accelerator,
+    accelerator: decision ?? { requested: options.accel, used: 'none', reason: 'not chosen: the run stopped before', attempts: [], kvmSeconds: 0 },
     cpus: options.cpus,
     memoryMiB: options.memoryMiB,
     timeoutMultiplier: options.timeoutMultiplier,
+    ...(decision && decision.used !== 'none' ? { deadlineFactor: DEADLINE_FACTORS[decision.used] } : {}),
     startedAt,
-    totalSeconds: Math.round(machine.secondsSincePowerOn() * 10) / 10,
-    milestones: milestonesOf(checks),
-    ...(evidence.sshdProcessStartedAt !== undefined ? { sshdProcessStartedAt: Math.round(evidence.sshdProcessStartedAt * 10) / 10 } : {}),
-    checks,
+    totalSeconds: run.totalSeconds,
+    milestones: milestonesOf(run.checks),
+    ...(evidence.sshdProcessStartedAt !== undefined ? { sshdProcessStartedAt: round(evidence.sshdProcessStartedAt) } : {}),
+    checks: run.checks,
     ...(evidence.desktop ? { desktop: evidence.desktop } : {}),
-    ...(passed ? {} : { serialTail: await machine.serialTail(30) }),
+    ...(passed ? {} : { serialTail: visibleLines(await readFile(logs.serialLog, 'latin1').catch(() => '')).slice(-30).join('\n') }),
     artifacts: {
-      ...artifacts,
+      report: path.join(options.outputDir, 'report.json'),
+      ...logs,
+      kvmAttemptLogs: attemptLogs.flatMap((l) => [l.serialLog, l.firmwareLog, l.qemuLog]),
+      kvmAttemptScreens: (decision?.attempts ?? []).flatMap((a) => (a.screen ? [a.screen] : [])),
       westonLog: evidence.westonLog,
       consoleScreenshot: evidence.consoleScreenshot,
       westonScreenshot: evidence.westonScreenshot,
+      failureScreenshot: run.failureScreenshot,
     },
   };
-  await writeReport(report);
-  return report;
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 10) / 10;
 }

@@ -1,16 +1,19 @@
 /**
  * The boot test's checks, in the order a person meets the system: the kernel starts, sshd answers,
  * the user logs in, the services run, weston starts on the virtual GPU and draws, then the caller's
- * own commands. Each check has a deadline (scaled by the timeout multiplier), a verdict, and the
- * moment it finished in seconds since power-on. A failed built-in check skips the rest: later ones
- * depend on it.
+ * own commands. Each check has a deadline (its base, scaled for the accelerator used and by the
+ * timeout multiplier), a verdict, and the moment it finished in seconds since power-on. A failed
+ * built-in check skips the rest: later ones depend on it.
  */
 import path from 'node:path';
 import { TimeoutError, errorMessage } from '../util/errors.js';
 import { tail } from '../util/exec.js';
 import { formatDuration } from '../util/format.js';
 import { log } from '../util/log.js';
-import { MachineExitedError, shellQuote, type Machine } from './machine.js';
+import { waitUntil } from '../util/poll.js';
+import { shellQuote } from '../util/shell.js';
+import { MachineExitedError, type Machine } from './machine.js';
+import type { Accelerator } from './qemu.js';
 import { analyseDesktop, describeColour, differenceRatio, isBlank, readScreen, type DesktopAnalysis, type Screen } from './screen.js';
 import { SshAuthenticationError } from './ssh.js';
 import { judgeUserCheck, type UserCheck } from './user-checks.js';
@@ -42,6 +45,14 @@ export const BASE_DEADLINES = {
   screenshot: 120,
 } as const;
 
+/**
+ * Each built-in check's base deadline is multiplied by the factor of the accelerator actually used.
+ * Software emulation is 5-10x slower than KVM, so a quarter of the TCG deadline still leaves KVM
+ * 1.25-2.5 times the headroom TCG has, and a KVM boot that fails does not wait out TCG's deadlines.
+ * User checks keep their own `timeout` (scaled by the multiplier only): its author knows the command.
+ */
+export const DEADLINE_FACTORS: Record<Accelerator, number> = { tcg: 1, kvm: 0.25 };
+
 /** Where the checks leave their evidence and what they measured along the way. */
 export interface CheckEvidence {
   consoleScreenshot?: string;
@@ -55,6 +66,8 @@ export interface CheckEvidence {
 
 export interface CheckContext {
   machine: Machine;
+  /** The accelerator the guest runs under: it scales the built-in deadlines. */
+  accelerator: Accelerator;
   username: string;
   password: string;
   outputDir: string;
@@ -69,8 +82,8 @@ interface CheckStep {
   baseDeadline: number;
   /** Does the work; returns a one-line result. `tried` collects what was attempted. */
   run(deadlineSeconds: number, tried: string[]): Promise<string>;
-  /** Built-in checks gate the ones after them; user checks do not gate each other. */
-  gates: boolean;
+  /** Built-in checks gate the ones after them and scale with the accelerator; user checks do neither. */
+  builtIn: boolean;
 }
 
 const WESTON_LOG = '/tmp/pizlix-boot-test-weston.log';
@@ -79,7 +92,7 @@ export async function runChecks(context: CheckContext): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   let blockedBy: string | undefined;
   for (const step of defineChecks(context)) {
-    const deadlineSeconds = step.baseDeadline * context.multiplier;
+    const deadlineSeconds = step.baseDeadline * (step.builtIn ? DEADLINE_FACTORS[context.accelerator] : 1) * context.multiplier;
     const result: CheckResult = { id: step.id, title: step.title, verdict: 'skipped', deadlineSeconds, detail: '', tried: [] };
     results.push(result);
     if (blockedBy) {
@@ -96,7 +109,7 @@ export async function runChecks(context: CheckContext): Promise<CheckResult[]> {
       result.detail = errorMessage(err);
       result.failure = err instanceof Error ? err.name : 'Error';
       const fatal = err instanceof MachineExitedError || err instanceof SshAuthenticationError;
-      if (step.gates || fatal) blockedBy = step.title;
+      if (step.builtIn || fatal) blockedBy = step.title;
     }
     result.finishedAt = context.machine.secondsSincePowerOn();
     const line = `${result.verdict.toUpperCase()} ${step.title} at ${result.finishedAt.toFixed(1)} s: ${result.detail}`;
@@ -121,89 +134,78 @@ async function withDeadline<T>(work: Promise<T>, title: string, seconds: number)
 }
 
 function defineChecks(context: CheckContext): CheckStep[] {
-  const { machine, evidence } = context;
-  const builtIn: CheckStep[] = [
-    {
-      id: 'kernel',
-      title: 'kernel starts',
-      baseDeadline: BASE_DEADLINES.kernel,
-      gates: true,
-      async run(deadline, tried) {
-        tried.push('waited for "Linux version" on the serial port');
-        const line = await machine.waitForSerial(/Linux version \d/, deadline);
-        return line.replace(/^\[[^\]]*\]\s*/, '').slice(0, 120);
-      },
-    },
-    {
-      id: 'sshd',
-      title: 'sshd answers',
-      baseDeadline: BASE_DEADLINES.sshd,
-      gates: true,
-      async run(deadline, tried) {
-        tried.push(`read the SSH greeting on ${machine.sshTarget.host}:${machine.sshTarget.port} (forwarded to guest port 22) every second`);
-        const { greeting, attempts } = await machine.waitForSshGreeting(deadline);
-        evidence.sshAttempts = attempts;
-        return `${greeting} (after ${attempts} attempts)`;
-      },
-    },
-    {
-      id: 'login',
-      title: 'password login',
-      baseDeadline: BASE_DEADLINES.login,
-      gates: true,
-      async run(deadline, tried) {
-        tried.push(`password login as '${context.username}' with ssh2, retrying connection failures only`);
-        const { attempts } = await machine.login(deadline);
-        const who = (await machine.succeed('id -un; uname -sr', { timeoutSeconds: deadline })).trim().split('\n');
-        if (who[0] !== context.username) throw new Error(`logged in, but 'id -un' says ${JSON.stringify(who[0])}`);
-        return `logged in as ${who[0]} on ${who[1] ?? 'an unknown kernel'} (${attempts} attempt${attempts === 1 ? '' : 's'})`;
-      },
-    },
-    {
-      id: 'services',
-      title: 'sshd and seatd run',
-      baseDeadline: BASE_DEADLINES.services,
-      gates: true,
-      async run(deadline, tried) {
-        tried.push('listed processes from /proc');
-        const processes = await listGuestProcesses(machine, deadline);
-        const missing = ['sshd', 'seatd'].filter((name) => !processes.some((p) => p.name === name));
-        if (missing.length) {
-          const names = [...new Set(processes.map((p) => p.name))].filter((n) => !n.startsWith('kworker')).join(' ');
-          throw new Error(`not running: ${missing.join(', ')} (running: ${names})`);
-        }
-        tried.push('looked for a listener on TCP port 22 in /proc/net/tcp{,6}');
-        await machine.waitForOpenPort(22, deadline);
-        const sshd = processes.filter((p) => p.name === 'sshd').sort((a, b) => a.startedAt - b.startedAt)[0];
-        evidence.sshdProcessStartedAt = sshd.startedAt;
-        const pids = (name: string) => processes.filter((p) => p.name === name).map((p) => p.pid).join(',');
-        return `sshd (pid ${pids('sshd')}, started ${sshd.startedAt.toFixed(1)} s after power-on, listening on port 22) and seatd (pid ${pids('seatd')}) run`;
-      },
-    },
-    {
-      id: 'weston',
-      title: 'weston starts on the virtual GPU',
-      baseDeadline: BASE_DEADLINES.weston,
-      gates: true,
-      async run(deadline, tried) {
-        evidence.consoleScreenshot = path.join(context.outputDir, 'console.png');
-        await machine.screenshot(evidence.consoleScreenshot);
-        return startWeston(context, deadline, tried);
-      },
-    },
-    {
-      id: 'screenshot',
-      title: 'weston drew the desktop',
-      baseDeadline: BASE_DEADLINES.screenshot,
-      gates: true,
-      run: (deadline, tried) => verifyWestonDrew(context, deadline, tried),
-    },
-  ];
-  const user: CheckStep[] = context.userChecks.map((check) => ({
+  const builtIn = [kernelStarts, sshdAnswers, passwordLogin, servicesRun, westonStarts, westonDrew].map((check) => check(context));
+  return [...builtIn, ...context.userChecks.map((check) => userCheck(context, check))];
+}
+
+/** A built-in check: its base deadline from BASE_DEADLINES; it gates the checks after it. */
+function builtInCheck(id: keyof typeof BASE_DEADLINES, title: string, run: CheckStep['run']): CheckStep {
+  return { id, title, baseDeadline: BASE_DEADLINES[id], builtIn: true, run };
+}
+
+function kernelStarts({ machine }: CheckContext): CheckStep {
+  return builtInCheck('kernel', 'kernel starts', async (deadline, tried) => {
+    tried.push('waited for "Linux version" on the serial port');
+    const line = await machine.waitForSerial(/Linux version \d/, deadline);
+    return line.replace(/^\[[^\]]*\]\s*/, '').slice(0, 120);
+  });
+}
+
+function sshdAnswers({ machine, evidence }: CheckContext): CheckStep {
+  return builtInCheck('sshd', 'sshd answers', async (deadline, tried) => {
+    tried.push(`read the SSH greeting on ${machine.sshTarget.host}:${machine.sshTarget.port} (forwarded to guest port 22) every second`);
+    const { greeting, attempts } = await machine.waitForSshGreeting(deadline);
+    evidence.sshAttempts = attempts;
+    return `${greeting} (after ${attempts} attempts)`;
+  });
+}
+
+function passwordLogin({ machine, username }: CheckContext): CheckStep {
+  return builtInCheck('login', 'password login', async (deadline, tried) => {
+    tried.push(`password login as '${username}' with ssh2, retrying connection failures only`);
+    const { attempts } = await machine.login(deadline);
+    const who = (await machine.succeed('id -un; uname -sr', { timeoutSeconds: deadline })).trim().split('\n');
+    if (who[0] !== username) throw new Error(`logged in, but 'id -un' says ${JSON.stringify(who[0])}`);
+    return `logged in as ${who[0]} on ${who[1] ?? 'an unknown kernel'} (${attempts} attempt${attempts === 1 ? '' : 's'})`;
+  });
+}
+
+function servicesRun({ machine, evidence }: CheckContext): CheckStep {
+  return builtInCheck('services', 'sshd and seatd run', async (deadline, tried) => {
+    tried.push('listed processes from /proc');
+    const processes = await listGuestProcesses(machine, deadline);
+    const missing = ['sshd', 'seatd'].filter((name) => !processes.some((p) => p.name === name));
+    if (missing.length) {
+      const names = [...new Set(processes.map((p) => p.name))].filter((n) => !n.startsWith('kworker')).join(' ');
+      throw new Error(`not running: ${missing.join(', ')} (running: ${names})`);
+    }
+    tried.push('looked for a listener on TCP port 22 in /proc/net/tcp{,6}');
+    await machine.waitForOpenPort(22, deadline);
+    const sshd = processes.filter((p) => p.name === 'sshd').sort((a, b) => a.startedAt - b.startedAt)[0];
+    evidence.sshdProcessStartedAt = sshd.startedAt;
+    const pids = (name: string) => processes.filter((p) => p.name === name).map((p) => p.pid).join(',');
+    return `sshd (pid ${pids('sshd')}, started ${sshd.startedAt.toFixed(1)} s after power-on, listening on port 22) and seatd (pid ${pids('seatd')}) run`;
+  });
+}
+
+function westonStarts(context: CheckContext): CheckStep {
+  return builtInCheck('weston', 'weston starts on the virtual GPU', async (deadline, tried) => {
+    context.evidence.consoleScreenshot = path.join(context.outputDir, 'console.png');
+    await context.machine.screenshot(context.evidence.consoleScreenshot);
+    return startWeston(context, deadline, tried);
+  });
+}
+
+function westonDrew(context: CheckContext): CheckStep {
+  return builtInCheck('screenshot', 'weston drew the desktop', (deadline, tried) => verifyWestonDrew(context, deadline, tried));
+}
+
+function userCheck({ machine }: CheckContext, check: UserCheck): CheckStep {
+  return {
     id: `user:${check.name}`,
     title: check.name,
     baseDeadline: check.timeoutSeconds,
-    gates: false,
+    builtIn: false,
     async run(deadline, tried) {
       tried.push(`ran ${JSON.stringify(check.run)}`);
       const result = await machine.execute(check.run, { timeoutSeconds: deadline });
@@ -212,8 +214,7 @@ function defineChecks(context: CheckContext): CheckStep[] {
       if (problem) throw new Error(`${problem}${output ? `; output:\n${output}` : ''}`);
       return `exit status ${result.status}${output ? `: ${output.split('\n')[0].slice(0, 100)}` : ''}`;
     },
-  }));
-  return [...builtIn, ...user];
+  };
 }
 
 interface GuestProcess {
@@ -301,17 +302,20 @@ async function waitForWaylandSocket(machine: Machine, runtimeDir: string, deadli
     'for s in "$XDG_RUNTIME_DIR"/wayland-*; do [ -S "$s" ] && { echo "socket ${s##*/}"; exit 0; }; done',
     'grep -qx weston /proc/[0-9]*/comm 2>/dev/null && echo waiting || echo exited',
   ].join('\n');
-  const ends = Date.now() + deadline * 1000;
-  for (;;) {
-    const answer = (await machine.succeed(probe, { timeoutSeconds: deadline })).trim();
-    if (answer.startsWith('socket ')) return answer.slice('socket '.length);
-    if (answer === 'exited') {
-      const logTail = await machine.execute(`tail -n 15 ${WESTON_LOG}`);
-      throw new Error(`weston exited without creating its Wayland socket; its log ends:\n${logTail.stdout.trim()}`);
-    }
-    if (Date.now() > ends) throw new TimeoutError('waiting for weston\'s Wayland socket', deadline);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  return waitUntil({
+    what: "weston's Wayland socket",
+    timeoutSeconds: deadline,
+    intervalMs: 1000,
+    attempt: async () => {
+      const answer = (await machine.succeed(probe, { timeoutSeconds: deadline })).trim();
+      if (answer.startsWith('socket ')) return answer.slice('socket '.length);
+      if (answer === 'exited') {
+        const logTail = await machine.execute(`tail -n 15 ${WESTON_LOG}`);
+        throw new Error(`weston exited without creating its Wayland socket; its log ends:\n${logTail.stdout.trim()}`);
+      }
+      return undefined;
+    },
+  });
 }
 
 /** wayland-info when installed; otherwise a simple client that must still be connected after 5 s. */
@@ -336,22 +340,21 @@ async function runWaylandClient(machine: Machine, runtimeDir: string, socket: st
 
 async function waitForWestonLog(machine: Machine, deadline: number): Promise<string> {
   let last = '';
-  const ends = Date.now() + deadline * 1000;
-  for (;;) {
-    last = (await machine.execute(`cat ${WESTON_LOG}`, { timeoutSeconds: deadline })).stdout;
-    const fatal = last.split('\n').find((line) => /\bfatal\b/i.test(line));
-    if (fatal) throw new Error(`weston's log has a fatal line: ${fatal.trim()}`);
-    const output = /Output '([^']+)' enabled/.exec(last);
-    const drm = /drm-backend\.so|DRM backend|drm backend/i.test(last);
-    if (output && drm) return `drm backend, output ${output[1]} enabled`;
-    if (Date.now() > ends) {
-      throw new TimeoutError(
-        `waiting for weston's log to show ${drm ? '' : 'the drm backend and '}an enabled output (log ends: ${tail(last, 5)})`,
-        deadline,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  let drm = false;
+  return waitUntil({
+    what: "weston's log to show the drm backend and an enabled output",
+    timeoutSeconds: deadline,
+    intervalMs: 1000,
+    attempt: async () => {
+      last = (await machine.execute(`cat ${WESTON_LOG}`, { timeoutSeconds: deadline })).stdout;
+      const fatal = last.split('\n').find((line) => /\bfatal\b/i.test(line));
+      if (fatal) throw new Error(`weston's log has a fatal line: ${fatal.trim()}`);
+      const output = /Output '([^']+)' enabled/.exec(last);
+      drm = /drm-backend\.so|DRM backend|drm backend/i.test(last);
+      return output && drm ? `drm backend, output ${output[1]} enabled` : undefined;
+    },
+    lastState: () => `${drm ? 'drm backend seen, no enabled output' : 'no drm backend yet'}; log ends: ${tail(last, 5)}`,
+  });
 }
 
 /**
@@ -365,23 +368,24 @@ async function verifyWestonDrew(context: CheckContext, deadline: number, tried: 
   const file = path.join(context.outputDir, 'weston.png');
   evidence.westonScreenshot = file;
   tried.push('took QMP screendumps every 2 s until one differed from the console screen and stopped changing');
-  const ends = Date.now() + deadline * 1000;
   let previous: Screen | undefined;
   let state = '';
-  for (;;) {
-    await machine.screenshot(file);
-    const after = await readScreen(file);
-    const changed = differenceRatio(before, after);
-    const blank = isBlank(after);
-    const stable = previous !== undefined && differenceRatio(previous, after) < 0.01;
-    previous = after;
-    evidence.desktop = analyseDesktop(after);
-    state = `${blank ? 'blank' : 'not blank'}, ${(100 * changed).toFixed(1)}% of pixels differ from the console, ${stable ? 'stable' : 'still changing'}`;
-    if (!blank && changed > 0.05 && stable) {
-      const d = evidence.desktop;
+  return waitUntil({
+    what: 'weston to draw',
+    timeoutSeconds: deadline,
+    intervalMs: 2000,
+    attempt: async () => {
+      await machine.screenshot(file);
+      const after = await readScreen(file);
+      const changed = differenceRatio(before, after);
+      const blank = isBlank(after);
+      const stable = previous !== undefined && differenceRatio(previous, after) < 0.01;
+      previous = after;
+      const d = (evidence.desktop = analyseDesktop(after));
+      state = `${blank ? 'blank' : 'not blank'}, ${(100 * changed).toFixed(1)}% of pixels differ from the console, ${stable ? 'stable' : 'still changing'}`;
+      if (blank || changed <= 0.05 || !stable) return undefined;
       return `${after.width}x${after.height}, ${state}; top band ${describeColour(d.panel.colour)}, background ${describeColour(d.background.colour)}`;
-    }
-    if (Date.now() + 2000 > ends) throw new TimeoutError(`waiting for weston to draw (${state})`, deadline);
-    await new Promise((r) => setTimeout(r, 2000));
-  }
+    },
+    lastState: () => state,
+  });
 }

@@ -4,17 +4,17 @@
  * user over SSH, take screenshots, and always shut it down — the whole process group.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { TimeoutError, errorMessage } from '../util/errors.js';
+import { errorMessage } from '../util/errors.js';
 import { tail } from '../util/exec.js';
 import { log } from '../util/log.js';
+import { waitUntil, type WaitOptions } from '../util/poll.js';
+import { signalGroup, stopProcessGroup } from '../util/process-group.js';
+import { shellQuote } from '../util/shell.js';
 import { QmpClient } from './qmp.js';
-import {
-  buildQemuArgs, detectDiskFormat, findFreePort, killProcessGroup, launchInOwnProcessGroup, signalGroup,
-  type Accelerator,
-} from './qemu.js';
+import { buildQemuArgs, detectDiskFormat, findFreePort, launchInOwnProcessGroup, type Accelerator } from './qemu.js';
 import { SshSession, isRetryable, readSshGreeting, type ExecResult, type SshCredentials, type SshTarget } from './ssh.js';
 
 export interface MachineOptions {
@@ -25,10 +25,12 @@ export interface MachineOptions {
   initrd?: string;
   append?: string;
   accel: Accelerator;
+  /** `-cpu` model; QEMU's default when absent. */
+  cpu?: string;
   cpus: number;
   memoryMiB: number;
   extraArgs?: string[];
-  /** Where the serial log and QEMU's own output are written. */
+  /** Where the serial log, the firmware's log and QEMU's own output are written. */
   outputDir: string;
   credentials: SshCredentials;
   qemuBinary?: string;
@@ -59,23 +61,35 @@ export interface CommandOptions {
   stdin?: string;
 }
 
+/** The logs a guest leaves behind. */
+export interface MachineLogs {
+  serialLog: string;
+  qemuLog: string;
+  firmwareLog: string;
+}
+
 export class Machine {
   readonly serialLog: string;
   readonly qemuLog: string;
+  readonly firmwareLog: string;
   private process?: ChildProcess;
   private qmp?: QmpClient;
   private ssh?: SshSession;
   private qmpDir?: string;
   private sshPort = 0;
   private poweredOnAt = 0;
-  private exitStatus?: string;
+  private exitedWith?: string;
   private readonly killOnExit = () => {
     if (this.process?.pid) signalGroup(this.process.pid, 'SIGKILL');
   };
 
   constructor(readonly options: MachineOptions) {
-    this.serialLog = path.join(options.outputDir, 'serial.log');
-    this.qemuLog = path.join(options.outputDir, 'qemu.log');
+    ({ serialLog: this.serialLog, qemuLog: this.qemuLog, firmwareLog: this.firmwareLog } = Machine.logsIn(options.outputDir));
+  }
+
+  /** Where a guest whose output directory is `outputDir` writes its logs. */
+  static logsIn(outputDir: string): MachineLogs {
+    return { serialLog: path.join(outputDir, 'serial.log'), qemuLog: path.join(outputDir, 'qemu.log'), firmwareLog: path.join(outputDir, 'firmware.log') };
   }
 
   get sshTarget(): SshTarget {
@@ -89,16 +103,19 @@ export class Machine {
     const qmpSocket = path.join(this.qmpDir, 'qmp.sock');
     this.sshPort = await findFreePort();
     await writeFile(this.serialLog, '');
+    await writeFile(this.firmwareLog, '');
     const args = buildQemuArgs({
       image: this.options.image,
       format: await detectDiskFormat(this.options.image),
       snapshot: this.options.snapshot ?? true,
       accel: this.options.accel,
+      cpu: this.options.cpu,
       cpus: this.options.cpus,
       memoryMiB: this.options.memoryMiB,
       sshPort: this.sshPort,
       qmpSocket,
       serialLog: this.serialLog,
+      firmwareLog: this.firmwareLog,
       kernel: this.options.kernel,
       initrd: this.options.initrd,
       append: this.options.append,
@@ -110,8 +127,13 @@ export class Machine {
     this.process = await launchInOwnProcessGroup(binary, args, this.qemuLog);
     this.poweredOnAt = Date.now();
     process.once('exit', this.killOnExit);
-    this.process.once('exit', (code, signal) => (this.exitStatus = signal ? `killed by ${signal}` : `status ${code}`));
-    this.qmp = await this.poll('the QMP socket', 30, 200, () => QmpClient.connect(qmpSocket, 0).catch(() => undefined));
+    this.process.once('exit', (code, signal) => (this.exitedWith = signal ? `killed by ${signal}` : `status ${code}`));
+    this.qmp = await this.waitWhileRunning({ what: 'the QMP socket', timeoutSeconds: 30, intervalMs: 200, attempt: () => QmpClient.tryConnect(qmpSocket) });
+  }
+
+  /** How QEMU ended ("status 1", "killed by SIGKILL"), or undefined while it runs. */
+  get exitStatus(): string | undefined {
+    return this.exitedWith;
   }
 
   secondsSincePowerOn(): number {
@@ -120,31 +142,50 @@ export class Machine {
 
   /** Waits until a line of the serial log matches; returns that line. */
   async waitForSerial(pattern: RegExp, timeoutSeconds: number): Promise<string> {
-    return this.poll(`serial output matching ${pattern}`, timeoutSeconds, 250, async () => {
-      const text = await readFile(this.serialLog, 'latin1');
-      const line = text.split('\n').find((l) => pattern.test(l));
-      return line?.replace(/\r$/, '');
+    return this.waitWhileRunning({
+      what: `serial output matching ${pattern}`, timeoutSeconds, intervalMs: 250,
+      attempt: async () => (await this.readSerial()).split('\n').find((l) => pattern.test(l))?.replace(/\r$/, ''),
     });
   }
 
-  /** The last lines the guest wrote to its serial port. */
-  async serialTail(lines: number): Promise<string> {
-    return tail(await readFile(this.serialLog, 'latin1').catch(() => ''), lines);
+  /** Everything the guest wrote to its serial port so far. */
+  readSerial(): Promise<string> {
+    return readFile(this.serialLog, 'latin1').catch(() => '');
+  }
+
+  /** Everything the firmware logged so far. */
+  readFirmwareLog(): Promise<string> {
+    return readFile(this.firmwareLog, 'latin1').catch(() => '');
+  }
+
+  /** The last lines of QEMU's own output (its command line first, then its warnings and errors). */
+  async qemuOutput(lines: number): Promise<string> {
+    return tail(await readFile(this.qemuLog, 'utf8').catch(() => ''), lines);
+  }
+
+  /** What QEMU said after its command line, each line without the program name it starts with. */
+  async qemuMessages(): Promise<string[]> {
+    const lines = (await readFile(this.qemuLog, 'utf8').catch(() => '')).split('\n').slice(1);
+    return lines.map((l) => l.replace(/^\S*qemu-system-\S+: /, '').trim()).filter(Boolean);
   }
 
   /** Waits until sshd answers with its protocol greeting on the forwarded port. */
   async waitForSshGreeting(timeoutSeconds: number, intervalMs = 1000): Promise<{ greeting: string; attempts: number; lastFailure?: string }> {
     let attempts = 0;
     let lastFailure: string | undefined;
-    const greeting = await this.poll('the SSH greeting', timeoutSeconds, intervalMs, async () => {
-      attempts++;
-      try {
-        return await readSshGreeting(this.sshTarget, 5000);
-      } catch (err) {
-        lastFailure = errorMessage(err);
-        return undefined;
-      }
-    }, () => `${attempts} attempts, last: ${lastFailure}`);
+    const greeting = await this.waitWhileRunning({
+      what: 'the SSH greeting', timeoutSeconds, intervalMs,
+      attempt: async () => {
+        attempts++;
+        try {
+          return await readSshGreeting(this.sshTarget, 5000);
+        } catch (err) {
+          lastFailure = errorMessage(err);
+          return undefined;
+        }
+      },
+      lastState: () => `${attempts} attempts, last: ${lastFailure}`,
+    });
     return { greeting, attempts, lastFailure };
   }
 
@@ -153,16 +194,20 @@ export class Machine {
     let attempts = 0;
     let lastFailure = '';
     this.ssh?.close();
-    this.ssh = await this.poll('an SSH login', timeoutSeconds, 2000, async () => {
-      attempts++;
-      try {
-        return await SshSession.connect(this.sshTarget, this.options.credentials, 30_000);
-      } catch (err) {
-        if (!isRetryable(err)) throw err;
-        lastFailure = errorMessage(err);
-        return undefined;
-      }
-    }, () => `${attempts} attempts, last: ${lastFailure}`);
+    this.ssh = await this.waitWhileRunning({
+      what: 'an SSH login', timeoutSeconds, intervalMs: 2000,
+      attempt: async () => {
+        attempts++;
+        try {
+          return await SshSession.connect(this.sshTarget, this.options.credentials, 30_000);
+        } catch (err) {
+          if (!isRetryable(err)) throw err;
+          lastFailure = errorMessage(err);
+          return undefined;
+        }
+      },
+      lastState: () => `${attempts} attempts, last: ${lastFailure}`,
+    });
     return { attempts };
   }
 
@@ -185,10 +230,14 @@ export class Machine {
   /** Retries a command until it exits 0. */
   async waitUntilSucceeds(command: string, timeoutSeconds: number, intervalMs = 1000): Promise<string> {
     let last: ExecResult | undefined;
-    return this.poll(`${JSON.stringify(command)} to succeed`, timeoutSeconds, intervalMs, async () => {
-      last = await this.execute(command, { timeoutSeconds: Math.min(60, timeoutSeconds) });
-      return last.status === 0 ? last.stdout : undefined;
-    }, () => (last ? `last status ${last.status}: ${tail(last.stderr || last.stdout, 3)}` : 'never ran'));
+    return this.waitWhileRunning({
+      what: `${JSON.stringify(command)} to succeed`, timeoutSeconds, intervalMs,
+      attempt: async () => {
+        last = await this.execute(command, { timeoutSeconds: Math.min(60, timeoutSeconds) });
+        return last.status === 0 ? last.stdout : undefined;
+      },
+      lastState: () => (last ? `last status ${last.status}: ${tail(last.stderr || last.stdout, 3)}` : 'never ran'),
+    });
   }
 
   /** Waits until something in the guest listens on a TCP port (read from /proc/net/tcp{,6}). */
@@ -211,46 +260,52 @@ export class Machine {
     await this.qmp!.screendump(path.resolve(file));
   }
 
+  /** Saves the screen as `name` in the output directory; its path, or undefined when QEMU can no longer give it. */
+  async screenshotTo(name: string): Promise<string | undefined> {
+    const file = path.join(this.options.outputDir, name);
+    return this.screenshot(file).then(() => file, () => undefined);
+  }
+
   /** Stops QEMU and everything in its process group; safe to call more than once, and always. */
-  async shutdown(): Promise<void> {
+  async shutdown(options: { graceMs?: number } = {}): Promise<void> {
     this.ssh?.close();
     this.ssh = undefined;
     this.qmp?.close();
     this.qmp = undefined;
     if (this.process) {
-      await killProcessGroup(this.process);
+      await stopProcessGroup(this.process, options);
       process.off('exit', this.killOnExit);
     }
     if (this.qmpDir) await rm(this.qmpDir, { recursive: true, force: true });
     this.qmpDir = undefined;
   }
 
-  /** Calls `attempt` every `intervalMs` until it yields a value, QEMU exits or the deadline passes. */
-  private async poll<T>(
-    what: string,
-    timeoutSeconds: number,
-    intervalMs: number,
-    attempt: () => Promise<T | undefined>,
-    lastState?: () => string,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    for (;;) {
-      await this.throwIfExited();
-      const value = await attempt();
-      if (value !== undefined) return value;
-      if (Date.now() + intervalMs > deadline) {
-        throw new TimeoutError(`waiting for ${what}${lastState ? ` (${lastState()})` : ''}`, timeoutSeconds);
-      }
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
+  /**
+   * Keeps the logs of a guest that was stopped (a KVM attempt that hung) under names of their own,
+   * `<prefix>-serial.log` and so on, so that the next guest's logs do not overwrite them.
+   */
+  async keepLogsAs(prefix: string): Promise<MachineLogs> {
+    const kept = (file: string) => path.join(path.dirname(file), `${prefix}-${path.basename(file)}`);
+    const logs = { serialLog: kept(this.serialLog), qemuLog: kept(this.qemuLog), firmwareLog: kept(this.firmwareLog) };
+    await rename(this.serialLog, logs.serialLog);
+    await rename(this.qemuLog, logs.qemuLog);
+    await rename(this.firmwareLog, logs.firmwareLog);
+    return logs;
+  }
+
+  /** waitUntil, ended at once by QEMU exiting. */
+  private waitWhileRunning<T>(options: WaitOptions<T>): Promise<T> {
+    return waitUntil({
+      ...options,
+      attempt: async () => {
+        await this.throwIfExited();
+        return options.attempt();
+      },
+    });
   }
 
   private async throwIfExited(): Promise<void> {
-    if (this.exitStatus === undefined) return;
-    throw new MachineExitedError(this.exitStatus, tail(await readFile(this.qemuLog, 'utf8').catch(() => ''), 10));
+    if (this.exitedWith === undefined) return;
+    throw new MachineExitedError(this.exitedWith, await this.qemuOutput(10));
   }
-}
-
-export function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
 }

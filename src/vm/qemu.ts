@@ -1,7 +1,7 @@
 /**
  * QEMU as Pizlix's launch script runs it, made headless: the command line, a free loopback port
  * for the SSH forward, and launching in a process group of its own so that stopping the guest
- * can never leave a QEMU (or a helper it spawned) behind.
+ * (src/util/process-group.ts) can never leave a QEMU (or a helper it spawned) behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { open } from 'node:fs/promises';
@@ -18,12 +18,16 @@ export interface QemuLaunchSpec {
   /** Keep the image pristine: QEMU writes to a temporary overlay instead (`snapshot=on`). */
   snapshot: boolean;
   accel: Accelerator;
+  /** `-cpu` model; QEMU's default when absent (as Pizlix's launch script runs it). */
+  cpu?: string;
   cpus: number;
   memoryMiB: number;
   /** Host loopback port forwarded to the guest's port 22. */
   sshPort: number;
   qmpSocket: string;
   serialLog: string;
+  /** Where the firmware's own log (SeaBIOS writes it to the debug port 0x402) goes. */
+  firmwareLog: string;
   /** Direct kernel boot (optional): handy for images without a boot loader. */
   kernel?: string;
   initrd?: string;
@@ -34,7 +38,8 @@ export interface QemuLaunchSpec {
 /**
  * The command line. Mirrors `launch_qemu` (default `pc` machine so the disk is IDE `/dev/sda`,
  * `-net nic` = e1000, virtio-vga at 1024x768) with the interactive parts replaced: no window,
- * the serial port to a file, a QMP socket for screenshots, SSH forwarded from loopback only.
+ * the serial port to a file, a QMP socket for screenshots, SSH forwarded from loopback only, and the
+ * firmware's debug log to a file.
  */
 export function buildQemuArgs(spec: QemuLaunchSpec): string[] {
   const drive = [`file=${escapeOptionValue(spec.image)}`, `format=${spec.format}`];
@@ -48,7 +53,11 @@ export function buildQemuArgs(spec: QemuLaunchSpec): string[] {
     '-device', 'virtio-vga,xres=1024,yres=768',
     '-display', 'none',
     '-accel', spec.accel,
+    ...(spec.cpu ? ['-cpu', spec.cpu] : []),
     '-serial', `file:${spec.serialLog}`,
+    // The firmware's log tells a guest hung in the firmware from one that handed over to its boot loader.
+    '-chardev', `file,id=firmware,path=${escapeOptionValue(spec.firmwareLog)}`,
+    '-device', 'isa-debugcon,iobase=0x402,chardev=firmware',
     '-qmp', `unix:${spec.qmpSocket},server=on,wait=off`,
     '-monitor', 'none',
   ];
@@ -56,6 +65,15 @@ export function buildQemuArgs(spec: QemuLaunchSpec): string[] {
   if (spec.initrd) args.push('-initrd', spec.initrd);
   if (spec.append !== undefined) args.push('-append', spec.append);
   return [...args, ...(spec.extraArgs ?? [])];
+}
+
+/** The `-cpu` model that extra arguments name, if any (the last one wins, as in QEMU). */
+export function cpuModelOf(args: string[]): string | undefined {
+  let model: string | undefined;
+  args.forEach((arg, i) => {
+    if ((arg === '-cpu' || arg === '--cpu') && i + 1 < args.length) model = args[i + 1];
+  });
+  return model;
 }
 
 /** QEMU's option syntax doubles a comma to keep it inside a value. */
@@ -131,44 +149,5 @@ export async function launchInOwnProcessGroup(binary: string, args: string[], lo
     return child;
   } finally {
     await log.close();
-  }
-}
-
-/**
- * Stops a process group: SIGTERM, then SIGKILL after `graceMs`. Resolves once the leader has exited,
- * or after a last short wait: a process stuck in the kernel (a hung KVM ioctl) may never exit, and
- * that must not hang the caller.
- */
-export async function killProcessGroup(child: ChildProcess, graceMs = 3000): Promise<void> {
-  if (child.pid === undefined) return;
-  const exited = child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  signalGroup(child.pid, 'SIGTERM');
-  if (await settlesWithin(exited, graceMs)) {
-    signalGroup(child.pid, 'SIGKILL'); // helpers left in the group
-    return;
-  }
-  signalGroup(child.pid, 'SIGKILL');
-  await settlesWithin(exited, 2000);
-}
-
-export function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}
-
-async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -7,7 +7,6 @@
  * less than the surface of any npm package for it.
  */
 import net from 'node:net';
-import { TimeoutError } from '../util/errors.js';
 
 export class QmpError extends Error {
   constructor(readonly command: string, readonly errorClass: string, description: string) {
@@ -35,19 +34,17 @@ export class QmpClient {
     socket.on('close', () => this.fail(new Error('QMP connection closed')));
   }
 
-  /** Connects (retrying while QEMU has not created the socket yet) and completes the handshake. */
-  static async connect(socketPath: string, timeoutSeconds = 30): Promise<QmpClient> {
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    for (;;) {
-      try {
-        const socket = await openSocket(socketPath);
-        const client = new QmpClient(socket);
-        await client.handshake();
-        return client;
-      } catch (err) {
-        if (Date.now() > deadline) throw new TimeoutError(`connecting to QMP at ${socketPath} (${(err as Error).message})`, timeoutSeconds);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+  /** One connection attempt: the client after the handshake, or undefined while QEMU has no socket yet. */
+  static async tryConnect(socketPath: string): Promise<QmpClient | undefined> {
+    const socket = await openSocket(socketPath).catch(() => undefined);
+    if (!socket) return undefined;
+    const client = new QmpClient(socket);
+    try {
+      await client.handshake();
+      return client;
+    } catch {
+      client.close();
+      return undefined;
     }
   }
 
@@ -63,10 +60,6 @@ export class QmpClient {
   /** Writes the guest's screen to `file` as PNG (QEMU 7.1+). The file is written by QEMU itself. */
   async screendump(file: string): Promise<void> {
     await this.execute('screendump', { filename: file, format: 'png' });
-  }
-
-  async queryStatus(): Promise<{ running: boolean; status: string }> {
-    return this.execute('query-status');
   }
 
   close(): void {

@@ -9,6 +9,12 @@ export interface BootTestArtifacts {
   report: string;
   serialLog: string;
   qemuLog: string;
+  /** SeaBIOS's log from the debug port: how far the firmware got. */
+  firmwareLog: string;
+  /** The serial, firmware and QEMU logs of KVM attempts that were stopped. */
+  kvmAttemptLogs: string[];
+  /** The screens of those attempts when they were stopped. */
+  kvmAttemptScreens: string[];
   westonLog?: string;
   consoleScreenshot?: string;
   westonScreenshot?: string;
@@ -25,6 +31,8 @@ export interface BootTestReport {
   cpus: number;
   memoryMiB: number;
   timeoutMultiplier: number;
+  /** The accelerator's factor on the built-in checks' base deadlines (DEADLINE_FACTORS). */
+  deadlineFactor?: number;
   startedAt: string;
   /** Seconds from power-on to the end of the run. */
   totalSeconds: number;
@@ -57,9 +65,13 @@ const VERDICT_MARK = { pass: '✅ pass', fail: '❌ fail', skipped: '⏭️ skip
 export function renderSummary(report: BootTestReport, screenshotLink?: string): string {
   const lines: string[] = [];
   lines.push(`## Boot test: ${report.result === 'pass' ? '✅ passed' : '❌ failed'}`, '');
-  lines.push(`Image \`${report.image}\` — accelerator **${report.accelerator.used}** (${report.accelerator.reason}), ` +
-    `${report.cpus} CPUs, ${report.memoryMiB} MiB, deadlines ×${report.timeoutMultiplier}, ` +
+  const { accelerator } = report;
+  const factor = report.deadlineFactor !== undefined ? `×${report.deadlineFactor} for ${accelerator.used}, ` : '';
+  lines.push(`Image \`${report.image}\` — accelerator **${accelerator.used}**, ` +
+    `${report.cpus} CPUs, ${report.memoryMiB} MiB, deadlines ${factor}×${report.timeoutMultiplier} (timeout-multiplier), ` +
     `${formatDuration(report.totalSeconds)} from power-on to the end.`, '');
+  const kvmTime = accelerator.kvmSeconds > 0 ? ` (${formatDuration(accelerator.kvmSeconds)} spent on KVM before the judged boot)` : '';
+  lines.push(`**Accelerator:** ${escapeCell(accelerator.reason)}${kvmTime}.`, '');
   if (report.error) lines.push(`**Error:** ${escapeCell(report.error)}`, '');
   if (report.checks.length) {
     lines.push('| check | verdict | done at | deadline | detail |', '|---|---|---|---|---|');

@@ -8,9 +8,11 @@
 import { spawn } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CommandError, TimeoutError } from '../../src/util/errors.js';
+import { CommandError } from '../../src/util/errors.js';
 import { capture, run } from '../../src/util/exec.js';
-import { detectDiskFormat, killProcessGroup } from '../../src/vm/qemu.js';
+import { waitUntil } from '../../src/util/poll.js';
+import { stopProcessGroup } from '../../src/util/process-group.js';
+import { detectDiskFormat } from '../../src/vm/qemu.js';
 
 /** Creates `overlay` (qcow2, backed by `base`) and applies debugfs commands to its root filesystem. */
 export async function deriveImage(base: string, overlay: string, debugfsCommands: string[]): Promise<void> {
@@ -57,20 +59,23 @@ async function withRawView<T>(image: string, work: (raw: string) => Promise<T>):
     await waitForMount(raw, () => daemon.exitCode !== null, () => stderr);
     return await work(raw);
   } finally {
-    await killProcessGroup(daemon, 5000); // the daemon unmounts its export on SIGTERM
+    await stopProcessGroup(daemon, { graceMs: 5000 }); // the daemon unmounts its export on SIGTERM
     await rm(raw, { force: true });
   }
 }
 
 async function waitForMount(mountpoint: string, exited: () => boolean, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const mounts = await readFile('/proc/self/mountinfo', 'utf8');
-    if (mounts.split('\n').some((line) => line.split(' ')[4] === mountpoint)) return;
-    if (exited()) throw new CommandError('qemu-storage-daemon (FUSE export)', null, null, stderr());
-    if (Date.now() > deadline) throw new TimeoutError(`mounting the FUSE view ${mountpoint}`, 15);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitUntil({
+    what: `the FUSE view ${mountpoint} to be mounted`,
+    timeoutSeconds: 15,
+    intervalMs: 100,
+    attempt: async () => {
+      const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+      if (mounts.split('\n').some((line) => line.split(' ')[4] === mountpoint)) return true;
+      if (exited()) throw new CommandError('qemu-storage-daemon (FUSE export)', null, null, stderr());
+      return undefined;
+    },
+  });
 }
 
 /**

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       timeoutMinutes: options.timeoutMinutes,
       lookupOnly: options.lookupOnly,
       compilerCache: { kind: options.compilerCache, maxBytes: options.compilerCacheSize! },
+      pizlixTarball: options.pizlixTarball,
       protect: process.env.GITHUB_WORKSPACE ? [{ what: 'workspace', path: process.env.GITHUB_WORKSPACE }] : [],
     });
     core.setOutput('key', result.key);
