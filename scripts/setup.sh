@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 
 # grub2-common brings grub-install, which only the image benchmark uses (it times Pizlix's own route).
 # cmake, ninja-build, make, patch and curl: the Fil-C-shaped fixture's compiler stand-ins and downloads.
+# ccache and g++: the compiler cache's fixture (a CMake + Ninja C++ project built through ccache).
 PACKAGES=(tar zstd pigz git util-linux mount e2fsprogs fdisk grub-pc-bin grub2-common qemu-system-x86 qemu-utils
-          debootstrap busybox-static openssh-client ca-certificates cmake ninja-build make patch curl)
+          debootstrap busybox-static openssh-client ca-certificates cmake ninja-build make patch curl
+          ccache g++)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

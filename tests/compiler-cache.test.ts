@@ -6,10 +6,13 @@
  * the program's output shows the objects were right.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { CompilerCacheReport } from '../src/build/compiler-cache.js';
+import { chooseCompilerCache, type CompilerCacheReport } from '../src/build/compiler-cache.js';
+import { cleanup, findCcache, readStats, withoutCcacheVariables, writeCcacheConfig, zeroStats, type Ccache } from '../src/build/ccache.js';
+import { InputError } from '../src/util/errors.js';
 import { run } from '../src/util/exec.js';
 import { mountsBelow } from '../src/rootfs/mounts.js';
 import { expectedOutput, projectModel, withGroupValue, withUnitFactor, writeProject, writeToolchain, type ProjectModel } from './harness/cmake-project.js';
@@ -96,6 +99,63 @@ before(async () => {
 
 after(async () => {
   await dir?.remove();
+});
+
+describe('ccache as the stage configures it', () => {
+  test("compiler-cache: ccache without a usable ccache is an error naming the input; auto builds uncached", async () => {
+    const saved = process.env.PATH;
+    process.env.PATH = path.join(dir.path, 'no-tools');
+    try {
+      await assert.rejects(chooseCompilerCache({ kind: 'ccache', maxBytes: 1 << 30 }), (err: unknown) => {
+        assert.ok(err instanceof InputError);
+        assert.match(err.message, /input 'compiler-cache': is 'ccache' but ccache is not installed .*expected ccache 4 or later installed/);
+        return true;
+      });
+      assert.equal(await chooseCompilerCache({ kind: 'auto', maxBytes: 1 << 30 }), undefined);
+    } finally {
+      process.env.PATH = saved;
+    }
+  });
+
+  test('beyond compiler-cache-size the least recently used objects are evicted, the recent ones kept', async () => {
+    const ccache = (await findCcache()).found!;
+    const work = path.join(dir.path, 'eviction');
+    const cacheDir = path.join(work, 'ccache');
+    const sources = path.join(work, 'src');
+    await mkdir(sources, { recursive: true });
+    // Objects of about 4 KiB each that do not compress away: 64 old ones, then 64 used later.
+    for (const set of ['old', 'new']) {
+      for (let n = 0; n < 64; n++) {
+        await writeFile(path.join(sources, `${set}_${n}.c`), `int ${set}_${n}(void) { return ${n}; }\nconst char ${set}_pad_${n}[] = "${randomBytes(3000).toString('base64')}";\n`);
+      }
+    }
+    const compile = async (set: string) => {
+      await zeroStats(ccache, cacheDir);
+      await compileThrough(ccache, cacheDir, sources, set);
+      const stats = await readStats(ccache, cacheDir);
+      return { hits: stats.hits, misses: stats.misses, sizeBytes: stats.sizeBytes };
+    };
+    await writeCcacheConfig(cacheDir, { maxBytes: 64 * 1024 ** 2, baseDir: work });
+    await compile('old');
+    // ccache's age of an object is its file's time (a hit refreshes it): make the first set a day old.
+    await run('find', [cacheDir, '-type', 'f', '!', '-name', 'ccache.conf', '-exec', 'touch', '-d', '1 day ago', '{}', '+']);
+    const filled = await compile('new');
+    // A bound of 1.5 times what the newer set takes: the cleanup before a save must evict a quarter of the
+    // cache, the old set first.
+    const maxBytes = Math.floor((filled.sizeBytes * 0.75) / 1024) * 1024;
+    await writeCcacheConfig(cacheDir, { maxBytes, baseDir: work });
+    await cleanup(ccache, cacheDir);
+    const trimmed = await readStats(ccache, cacheDir);
+    assert.ok(trimmed.sizeBytes <= maxBytes, `${trimmed.sizeBytes} bytes left, bound ${maxBytes}`);
+    assert.ok(trimmed.sizeBytes < filled.sizeBytes * 0.8, `${trimmed.sizeBytes} of ${filled.sizeBytes} bytes left: the cleanup evicted`);
+    // ccache evicts per subdirectory (one in 16 by hash), so "oldest first" holds per subdirectory: nearly all
+    // of the recent set survives, far less of the old one.
+    const recent = await compile('new');
+    const old = await compile('old');
+    const counted = `recent set ${JSON.stringify(recent)}, old set ${JSON.stringify(old)}`;
+    assert.ok(recent.hits >= 48, `most of the recently used set kept: ${counted}`);
+    assert.ok(old.hits <= recent.hits - 20, `the old set evicted first: ${counted}`);
+  });
 });
 
 describe('compiler cache over the local store', () => {
@@ -199,3 +259,9 @@ describe('compiler cache over the s3 store', () => {
     assertCompiled(warm.report, { misses: 1, hits: ALL - 1 });
   });
 });
+
+/** Compiles `<set>_<n>.c` of `sources` through ccache on the cache directory `cacheDir`. */
+async function compileThrough(ccache: Ccache, cacheDir: string, sources: string, set: string): Promise<void> {
+  const env = { ...withoutCcacheVariables(process.env), CCACHE_DIR: cacheDir };
+  await run('bash', ['-c', `set -e; for f in ${set}_*.c; do "$0" gcc -c "$f" -o "\${f%.c}.o"; done`, ccache.binary], { cwd: sources, env });
+}

@@ -58,6 +58,8 @@ describe('option schemas', () => {
     assert.equal(values.lookupOnly, true);
     assert.equal(values.storeMaxSize, 300 * 1024 ** 3);
     assert.equal(values.store, 'auto');
+    assert.equal(values.compilerCache, 'auto');
+    assert.equal(values.compilerCacheSize, 5 * 1024 ** 3);
     assert.equal(values.manifest, undefined);
     assert.equal('workDir' in values, false, 'a command-line-only option is not read in an action');
   });

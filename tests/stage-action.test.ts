@@ -271,6 +271,9 @@ describe('stage action, runner-style', () => {
       [{ stage: 's1', 'timeout-minutes': 'soon' }, /input 'timeout-minutes': 'soon' is not a number/],
       [{ stage: 's1', 'lookup-only': 'maybe' }, /input 'lookup-only': 'maybe' is not a boolean/],
       [{ stage: 's1', 'pizlix-tarball': 'gzip' }, /input 'pizlix-tarball': 'gzip' is not a boolean/],
+      [{ stage: 's1', 'compiler-cache': 'sccache' }, /input 'compiler-cache': 'sccache' is not supported; expected one of: auto, ccache, none/],
+      [{ stage: 's1', 'compiler-cache-size': 'big' }, /input 'compiler-cache-size': 'big' is not a size; expected a size such as/],
+      [{ stage: 's1', 'compiler-cache-size': '1M' }, /input 'compiler-cache-size': 1M is too small; expected at least 16M/],
     ];
     for (const [inputs, message] of cases) {
       const result = await runAction({ action: '.', inputs: { ...stageInputs('s1'), ...inputs }, jobDir: path.join(dir.path, `job-${++job}`) });

@@ -7,14 +7,16 @@
  * Older entries are left to the store's own least-recently-used eviction: the newest entry is the one every
  * later build restores, so the older ones are the least recently used.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { errorMessage } from '../util/errors.js';
-import { run } from '../util/exec.js';
+import { tail, waitForExit } from '../util/exec.js';
+import { ByteProgress } from '../util/progress.js';
 import { sha256Text } from '../util/hash.js';
 import { log } from '../util/log.js';
-import { shellQuote } from '../util/shell.js';
 import { extractSnapshot } from '../rootfs/archive.js';
 import type { SnapshotStore, Trust } from '../store/types.js';
 
@@ -85,18 +87,35 @@ export async function saveCacheDir(
   await mkdir(save.scratch, { recursive: true });
   const archive = path.join(save.scratch, 'compiler-cache.tar.zst');
   try {
-    await run('bash', [
-      '-o',
-      'pipefail',
-      '-c',
-      `tar -C ${shellQuote(save.dir)} --exclude=./tmp --exclude=./ccache.conf -cf - . | zstd -q -T0 -1 -f -o ${shellQuote(archive)}`,
-    ]);
+    await packDir(save.dir, archive, `packing compiler cache ${save.cacheStage}`);
     const key = newCacheKey(save.cacheStage);
     const entry = await store.publish(archive, { key, stage: save.cacheStage, parentKey: save.parentKey, compression: 'zstd', buildSeconds: save.buildSeconds, inputs: {} });
     return { key: entry.meta.key, size: entry.meta.size ?? (await stat(archive)).size };
   } finally {
     await rm(save.scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * tar of `dir` (without ccache's temporary files and this job's configuration) through zstd at its fastest
+ * level — ccache compresses its objects already — with the bytes tar writes shown as progress.
+ */
+async function packDir(dir: string, archive: string, label: string): Promise<void> {
+  const tar = spawn('tar', ['-C', dir, '--exclude=./tmp', '--exclude=./ccache.conf', '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const zstd = spawn('zstd', ['-q', '-T0', '-1', '-f', '-o', archive], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const stderr = { tar: '', zstd: '' };
+  tar.stderr.on('data', (chunk: Buffer) => (stderr.tar = tail(stderr.tar + chunk.toString(), 20)));
+  zstd.stderr.on('data', (chunk: Buffer) => (stderr.zstd = tail(stderr.zstd + chunk.toString(), 20)));
+  const progress = new ByteProgress(label);
+  const results = await Promise.allSettled([
+    pipeline(tar.stdout, progress.stream(), zstd.stdin),
+    waitForExit(tar, 'tar (packing the compiler cache)', () => stderr.tar),
+    waitForExit(zstd, 'zstd (packing the compiler cache)', () => stderr.zstd),
+  ]);
+  // The exit of a tool says more than the broken pipe it leaves behind.
+  const failed = [results[1], results[2], results[0]].find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  progress.finish();
 }
 
 async function emptyDir(dir: string): Promise<void> {

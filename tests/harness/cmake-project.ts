@@ -22,6 +22,11 @@ export interface ProjectModel {
   groupValues: Record<number, number>;
   /** A compile option of every unit, e.g. -O1. */
   opt: string;
+  /**
+   * Units that take a compiler a while, as LLVM's do (standard containers and streams instantiated; still
+   * lighter than most LLVM units): the benchmark's second project. Default: units of a few lines.
+   */
+  heavyUnits?: boolean;
 }
 
 export function projectModel(units = 200, groupSize = 20): ProjectModel {
@@ -35,6 +40,23 @@ export function withUnitFactor(model: ProjectModel, unit: number, factor: number
 export function withGroupValue(model: ProjectModel, group: number, value: number): ProjectModel {
   return { ...model, groupValues: { ...model.groupValues, [group]: value } };
 }
+
+/** What makes a heavy unit heavy: containers and a stream, whose result (0) leaves the program's output as it is. */
+const heavyPart = (n: number) =>
+  [
+    '#include <map>',
+    '#include <sstream>',
+    '#include <string>',
+    '#include <vector>',
+    'static int weight() {',
+    '  std::map<std::string, std::vector<int>> names;',
+    '  std::ostringstream text;',
+    `  text << "unit" << ${n};`,
+    `  names[text.str()].push_back(${n});`,
+    '  return int(names.size()) - 1;',
+    '}',
+    '',
+  ].join('\n');
 
 const pad = (n: number) => String(n).padStart(3, '0');
 const groupOf = (model: ProjectModel, unit: number) => Math.floor(unit / model.groupSize);
@@ -72,7 +94,8 @@ export async function writeProject(checkout: string, model: ProjectModel): Promi
   }
   for (const n of units) {
     const g = groupOf(model, n);
-    await writeFile(path.join(root, 'units', `unit_${pad(n)}.cpp`), `#include "group_${g}.h"\nint unit_${pad(n)}() { return ${n} * ${factorOf(model, n)} + group_${g}(); }\n`);
+    const body = `int unit_${pad(n)}() { return ${n} * ${factorOf(model, n)} + group_${g}()${model.heavyUnits ? ' + weight()' : ''}; }\n`;
+    await writeFile(path.join(root, 'units', `unit_${pad(n)}.cpp`), `#include "group_${g}.h"\n${model.heavyUnits ? heavyPart(n) : ''}${body}`);
   }
   await writeFile(
     path.join(root, 'main.cpp'),
