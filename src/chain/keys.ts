@@ -7,7 +7,7 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../util/errors.js';
+import { requirePizlixDir } from './pizlix-dir.js';
 import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
 import { log } from '../util/log.js';
@@ -36,10 +36,7 @@ export interface KeyOptions {
 
 /** Every stage's key, in chain order, with its input files. */
 export async function computeKeys(manifest: StageManifest, options: KeyOptions): Promise<StageKey[]> {
-  const pizlixDir = path.resolve(options.pizlixDir);
-  if (!(await stat(pizlixDir).then((s) => s.isDirectory(), () => false))) {
-    throw new InputError('pizlix-dir', `${pizlixDir} is not a directory`, 'the pizlix folder of a Fil-C checkout (relative to the workspace)');
-  }
+  const pizlixDir = requirePizlixDir(options.pizlixDir);
   const checkoutRoot = path.dirname(pizlixDir);
   const pizlixRel = path.basename(pizlixDir);
   const plans = manifest.stages.map((stage) => stagePlan(stage, pizlixRel));
