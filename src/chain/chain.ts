@@ -2,7 +2,6 @@
  * The stage chain every verb works on: read from the Pizlix scripts (stages, order, snapshots and each
  * stage's inputs), amended by a manifest, or given by a manifest alone.
  */
-import { statSync } from 'node:fs';
 import path from 'node:path';
 import { requirePizlixDir } from './pizlix-dir.js';
 import { CheckoutView } from './checkout-view.js';
