@@ -13,7 +13,7 @@
 import path from 'node:path';
 import type { CheckoutView } from './checkout-view.js';
 import { findPin, readPin } from './projeny.js';
-import type { Hole, InputKind, InputReference, NetworkReference, Origin, StageReading, Trail, Unresolved } from './references.js';
+import type { InputKind, Origin, StageReading, Trail } from './references.js';
 import { parseScript, renderWord, type Assign, type Redirect, type Script, type Stmt, type Word } from './shell-syntax.js';
 import {
   UNKNOWN,
@@ -910,7 +910,8 @@ export class ScriptReader {
     for (let i = 0; i < args.length; i++) {
       const a = plainField(args[i]);
       if (a.startsWith('--')) {
-        if (a === '--file' || a === '--directory') (a === '--file' ? (file = args[++i]) : (directory = args[++i]));
+        if (a === '--file') file = args[++i];
+        else if (a === '--directory') directory = args[++i];
         else if (a.startsWith('--file=')) file = args[i].slice(7);
         else if (a.startsWith('--directory=')) directory = args[i].slice(12);
         else if (['--create', '--extract', '--list', '--get'].includes(a)) mode += a[2] === 'g' ? 'x' : a[2] === 'l' ? 't' : a[2];
