@@ -42,6 +42,7 @@ export function discoveredChain(pizlixDir: string): StageManifest {
       snapshot: s.snapshot,
       inputs: [],
       exclude: [],
+      volatile: [],
       reading: reader.readStage(s.name, s.script),
     })),
     source: `the scripts in ${absolute}`,
