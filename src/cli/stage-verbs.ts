@@ -6,7 +6,7 @@ import { log } from '../util/log.js';
 import { chainKeys, computeKeys, shortKey } from '../chain/keys.js';
 import { loadChain } from '../chain/chain.js';
 import { chainTo, type StageManifest } from '../chain/manifest.js';
-import { STAGE_TABLE_HEADER, logTail, stageTableRow } from '../build/report.js';
+import { STAGE_TABLE_HEADER, logTail, outputSummaryLines, stageTableRow } from '../build/report.js';
 import { runStage, type StageResult } from '../build/run-stage.js';
 import { storeRequest } from '../options/common.js';
 import type { Values } from '../options/option.js';
@@ -36,8 +36,7 @@ export async function buildStages(stages: string[], options: StageValues): Promi
   const results: StageResult[] = [];
   for (const stage of stages) {
     try {
-      results.push(
-        await runStage({
+      const result = await runStage({
           stage,
           pizlixDir: options.pizlixDir,
           manifestFile: options.manifest,
@@ -48,8 +47,9 @@ export async function buildStages(stages: string[], options: StageValues): Promi
           timeoutMinutes: options.timeoutMinutes,
           lookupOnly: options.lookupOnly,
           pizlixTarball: options.pizlixTarball,
-        }),
-      );
+      });
+      results.push(result);
+      for (const line of outputSummaryLines(result)) log.info(line);
     } catch (err) {
       printResults(results);
       const tail = err instanceof StageScriptError ? await logTail(err.logFile, 30) : undefined;

@@ -86,7 +86,7 @@ async function writeSummary(manifest: StageManifest, plan: PlannedStage[]): Prom
     toBuild.length === 0
       ? 'Nothing to rebuild: every stage is in the store.'
       : `Rebuilds ${rebuilds.length} of ${plan.length} stages (${rebuilds.map((p) => p.stage).join(', ')})` +
-        (waiting.length > 0 ? `; ${waiting.map((p) => p.stage).join(', ')} wait${waiting.length === 1 ? 's' : ''} on their parents' output: reused if it comes out identical, else rebuilt` : '') +
+        (waiting.length > 0 ? `; ${waiting.map((p) => `${p.stage} waits on ${p.waitsOn}'s output`).join(', ')} (reused when that output comes out identical to the stored one, else rebuilt)` : '') +
         `; at most roughly ${formatDuration(estimate)}${known.length < toBuild.length ? ` plus ${toBuild.length - known.length} stage(s) with no recorded time` : ''}.`;
   const chain = `Chain of ${plan.length} stages from ${manifest.source}: ${plan.map((p) => p.stage).join(' → ')}.`;
   const fetching = plan.filter((p) => p.network.length > 0);
