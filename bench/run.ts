@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- names…]: every benchmark, or those named (keys, snapshots, image, boot, store).
+ * npm run bench [-- names…]: every benchmark, or those named (keys, snapshots, image, boot, store, digest).
  * Each prints its figures side by side with the baseline its issue names.
  */
 import { log } from '../src/util/log.js';
@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   image: async () => (await import('./image.js')).benchImage,
   boot: async () => (await import('./boot.js')).benchBoot,
   store: async () => (await import('./store.js')).benchStore,
+  digest: async () => (await import('./digest.js')).benchDigest,
 };
 
 const wanted = process.argv.slice(2).filter((a) => a !== '--');
