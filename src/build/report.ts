@@ -30,5 +30,5 @@ export function outputSummaryLines(result: StageResult): string[] {
   if (!explanation.comparable) return [`rebuilt ${result.stage} (${digest}); no earlier build with an output manifest to compare with`];
   if (explanation.identical) return [`rebuilt ${result.stage}: output identical to the previous build (${digest}) → the later stages keep their keys and are reused`];
   const [headline, ...paths] = describeOutput(result.stage, explanation, 30);
-  return [`rebuilt ${headline.replace(`${result.stage}: output`, `${result.stage}: output`)} (${digest}) → the later stages are rebuilt`, ...paths];
+  return [`rebuilt ${headline} (${digest}) → the later stages are rebuilt`, ...paths];
 }

@@ -4,6 +4,7 @@
  */
 import { decodeOutputManifest, diffOutputs, type OutputDifference } from '../rootfs/output-digest.js';
 import type { SnapshotMeta } from '../store/types.js';
+import { listDifferences } from './plan.js';
 
 export type OutputSide = Pick<SnapshotMeta, 'key' | 'outputDigest' | 'outputManifest'>;
 
@@ -27,15 +28,6 @@ export function describeOutput(stage: string, e: OutputExplanation, limit = 30):
   if (e.identical) return [`${stage}: output identical to the previous build`];
   const d = e.difference!;
   const total = d.added.length + d.removed.length + d.changed.length;
-  const lines = [`${stage}: output differs in ${total} path${total === 1 ? '' : 's'}: ${[...d.changed, ...d.added, ...d.removed].slice(0, 3).join(', ')}${total > 3 ? ', …' : ''}`];
-  const list = (label: string, paths: string[]) => {
-    if (paths.length === 0) return;
-    lines.push(`${label} (${paths.length}):`);
-    for (const p of paths.slice(0, limit)) lines.push(`  ${p}`);
-    if (paths.length > limit) lines.push(`  … and ${paths.length - limit} more`);
-  };
-  list('changed', d.changed);
-  list('added', d.added);
-  list('removed', d.removed);
-  return lines;
+  const headline = `${stage}: output differs in ${total} path${total === 1 ? '' : 's'}: ${[...d.changed, ...d.added, ...d.removed].slice(0, 3).join(', ')}${total > 3 ? ', …' : ''}`;
+  return [headline, ...listDifferences(d, limit)];
 }

@@ -72,17 +72,20 @@ export function planVerdict(p: PlannedStage): string {
   return 'rebuild';
 }
 
-export function describeExplanation(e: Explanation, limit = 20): string[] {
+/** "changed (3):" and the first `limit` paths of each kind, then a count of the rest (inputs or outputs). */
+export function listDifferences(d: { changed: string[]; added: string[]; removed: string[] }, limit: number): string[] {
   const lines: string[] = [];
-  const list = (label: string, paths: string[]) => {
-    if (paths.length === 0) return;
+  for (const [label, paths] of [['changed', d.changed], ['added', d.added], ['removed', d.removed]] as const) {
+    if (paths.length === 0) continue;
     lines.push(`${label} (${paths.length}):`);
     for (const p of paths.slice(0, limit)) lines.push(`  ${p}`);
     if (paths.length > limit) lines.push(`  … and ${paths.length - limit} more`);
-  };
-  list('changed', e.changed);
-  list('added', e.added);
-  list('removed', e.removed);
+  }
+  return lines;
+}
+
+export function describeExplanation(e: Explanation, limit = 20): string[] {
+  const lines = listDifferences(e, limit);
   if (e.parentChanged) lines.push("parent stage's output changed");
   if (lines.length === 0) lines.push('no input differs (key extra material or key format differs)');
   return lines;
