@@ -69,19 +69,19 @@ export async function openOutputTap(dir: string, volatile: readonly string[]): P
   };
 
   async function finish(): Promise<OutputDigest | undefined> {
-      await releaseReader(fifo);
-      // A reader that never got as far as opening the FIFO (it cannot have been written then) is stopped.
-      if (await Promise.race([exited.then(() => false), delay(10_000).then(() => true)])) reader.kill('SIGKILL');
-      await drained;
-      await rm(fifo, { force: true });
-      if (received === 0) return undefined;
-      try {
-        if (failure) throw failure;
-        return digester.finish();
-      } catch (err) {
-        log.warning(`the output digest of the saved snapshot failed (${errorMessage(err)}); it is taken from the snapshot file instead`);
-        return undefined;
-      }
+    await releaseReader(fifo);
+    // A reader that never got as far as opening the FIFO (it cannot have been written then) is stopped.
+    if (await Promise.race([exited.then(() => false), delay(10_000, undefined, { ref: false }).then(() => true)])) reader.kill('SIGKILL');
+    await drained;
+    await rm(fifo, { force: true });
+    if (received === 0) return undefined;
+    try {
+      if (failure) throw failure;
+      return digester.finish();
+    } catch (err) {
+      log.warning(`the output digest of the saved snapshot failed (${errorMessage(err)}); it is taken from the snapshot file instead`);
+      return undefined;
+    }
   }
 }
 
