@@ -176,7 +176,7 @@ describe('boot test on the fixture image', () => {
     const report = await runBootTest(options('wrong-password', { image, ...direct, password: 'not-the-password', timeoutMultiplier: negativeMultiplier }));
     assertFailedAt(report, 'login');
     const login = report.checks.find((c) => c.id === 'login')!;
-    assert.equal(login.failure, 'SshAuthenticationError');
+    assert.equal(login.failure, 'credentials-rejected');
     assert.ok(login.finishedAt! - login.startedAt! < 60, 'rejected credentials are not retried until the deadline');
     assert.match(report.error ?? '', /input 'user\/password': .*was rejected/);
     await assertEvidenceKept(report);

@@ -4,7 +4,7 @@
  * written per test.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { discoveredChain, loadChain } from '../src/chain/chain.js';
@@ -12,6 +12,7 @@ import { checkChain } from '../src/chain/check.js';
 import type { StageDefinition } from '../src/chain/manifest.js';
 import { formatTrail } from '../src/chain/references.js';
 import { parseScript } from '../src/chain/shell-syntax.js';
+import { entryScript, inputsByPath, oneStageAt, writeCheckout } from './harness/pizlix-checkout.js';
 import { makeTestDir, type TestDir } from './harness/workdir.js';
 
 let dir: TestDir;
@@ -25,31 +26,18 @@ after(async () => {
 });
 
 /** A checkout with these files (paths relative to it); scripts are made executable. Returns its pizlix dir. */
-async function checkout(files: Record<string, string>): Promise<string> {
-  const root = path.join(dir.path, `c${++count}`);
-  for (const [rel, text] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-    await writeFile(path.join(root, rel), text);
-    if (rel.endsWith('.sh')) await chmod(path.join(root, rel), 0o755);
-  }
-  return path.join(root, 'pizlix');
+function checkout(files: Record<string, string>): Promise<string> {
+  return writeCheckout(path.join(dir.path, `c${++count}`), files);
 }
 
-/** An entry script in Pizlix's shape around `body`. */
-function entry(stage: string, parent: string | null, body: string): string {
-  const gate = parent
-    ? `test -e $LFS/sources/lfsbuildstate\nlfsbuildstate=\`cat $LFS/sources/lfsbuildstate\`\ntest "x$lfsbuildstate" = "x${parent}"\n`
-    : '';
-  return `#!/bin/bash\nset -e\nexport LFS=/mnt/lfs\nexport FILCSRC=..\nSRCDIR=$PWD\n${gate}echo "${stage}-part" > $LFS/sources/lfsbuildstate\n${body}\necho "${stage}" > $LFS/sources/lfsbuildstate\ncd $LFS\ntar -czpf $SRCDIR/lfs-${stage}.tar.gz --exclude='var/coredumps/*' .\n`;
-}
+const entry = entryScript;
 
 /** One-stage checkout: build.sh runs build_one.sh whose body is given. */
-async function oneStage(body: string, files: Record<string, string> = {}): Promise<StageDefinition> {
-  const pizlix = await checkout({ 'pizlix/build.sh': '#!/bin/bash\n./build_one.sh\n', 'pizlix/build_one.sh': entry('one', null, body), ...files });
-  return discoveredChain(pizlix).stages[0];
+function oneStage(body: string, files: Record<string, string> = {}): Promise<StageDefinition> {
+  return oneStageAt(path.join(dir.path, `c${++count}`), body, files);
 }
 
-const inputs = (stage: StageDefinition) => Object.fromEntries(stage.reading!.inputs.map((i) => [i.kind === 'tree' ? `${i.path}/` : i.path, i]));
+const inputs = inputsByPath;
 const inputPaths = (stage: StageDefinition) => Object.keys(inputs(stage)).sort();
 
 describe('chain discovery', () => {
@@ -183,7 +171,7 @@ describe('the shell-reference reader', () => {
     assert.equal(found['pizlix/libX*.tar.xz']?.kind, 'glob');
     assert.ok(found['pizlix/patches/a.patch'] && found['pizlix/patches/b.patch'], 'a for loop over a glob reads each match');
     assert.ok(found['install-linux.sh'], 'the value the variable has on this machine');
-    assert.equal(found['install-*.sh']?.kind, 'glob', 'and every value it could have');
+    assert.equal(found['install-*.sh'], undefined, 'and no other: on any other system the `*)` arm exits');
     const widened = Object.keys(found).filter((p) => p.startsWith('pizlix/data/**'));
     assert.equal(widened.length, 1, `an unknown directory name widens to everything below the enclosing directory (${Object.keys(found).join(', ')})`);
     const unresolved = stage.reading!.unresolved.map((u) => `${u.text} → ${u.widenedTo ?? 'nothing'}`).join('\n');

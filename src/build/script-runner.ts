@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { CommandError, TimeoutError } from '../util/errors.js';
 import { formatBytes, formatDuration } from '../util/format.js';
 import { log } from '../util/log.js';
+import { onCancel } from '../util/cancel.js';
 import { signalGroup, stopProcessGroup } from '../util/process-group.js';
 
 export interface ScriptRun {
@@ -53,13 +54,11 @@ export async function runScript(run: ScriptRun): Promise<{ seconds: number }> {
     () => log.info(`[${run.label}] still running: ${formatDuration((Date.now() - started) / 1000)} elapsed, ${formatBytes(bytes)} of output`),
     (run.heartbeatSeconds ?? 60) * 1000,
   );
-  // A cancelled job gets SIGINT/SIGTERM: pass it on to the whole group before we go.
-  const onSignal = (signal: NodeJS.Signals) => {
+  // A cancelled job: the script and everything it started stop before we go.
+  const forget = onCancel(async (signal) => {
     log.error(`${run.label}: received ${signal}; stopping the script`);
-    stopAll('SIGTERM');
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    await stopProcessGroup(child, { signal: 'SIGTERM', graceMs: KILL_GRACE_MS });
+  });
 
   try {
     const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
@@ -71,8 +70,7 @@ export async function runScript(run: ScriptRun): Promise<{ seconds: number }> {
   } finally {
     clearTimeout(timer);
     clearInterval(heartbeat);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    forget();
     if (child.pid) signalGroup(child.pid, 'SIGKILL'); // leftovers the script left running in the background
     logStream.end();
     await once(logStream, 'close').catch(() => undefined);

@@ -2,9 +2,8 @@
  * The stage chain every verb works on: read from the Pizlix scripts (stages, order, snapshots and each
  * stage's inputs), amended by a manifest, or given by a manifest alone.
  */
-import { statSync } from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../util/errors.js';
+import { requirePizlixDir } from './pizlix-dir.js';
 import { CheckoutView } from './checkout-view.js';
 import { discoverChain } from './discover.js';
 import { MANIFEST_VERSION, amendChain, manifestChain, readManifestFile, type StageManifest } from './manifest.js';
@@ -25,10 +24,7 @@ export function loadChain(options: ChainOptions): StageManifest {
 
 /** Stages from the entry scripts' state gates and snapshots, inputs from what their scripts name. */
 export function discoveredChain(pizlixDir: string): StageManifest {
-  const absolute = path.resolve(pizlixDir);
-  if (!statSync(absolute, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new InputError('pizlix-dir', `${absolute} is not a directory`, 'the pizlix folder of a Fil-C checkout (relative to the workspace)');
-  }
+  const absolute = requirePizlixDir(pizlixDir);
   const view = new CheckoutView(path.dirname(absolute));
   const pizlixRel = path.basename(absolute);
   const { stages, problems } = discoverChain(view, pizlixRel);

@@ -7,9 +7,8 @@
  * changes its stage's key; the later stages' keys change only when that stage's output does ("early
  * cutoff"). So a child's key is known only once its parent's snapshot is stored (chainKeys).
  */
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../util/errors.js';
+import { requirePizlixDir } from './pizlix-dir.js';
 import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
 import { log } from '../util/log.js';
@@ -40,10 +39,7 @@ export interface KeyOptions {
 
 /** Every stage's own key material, in chain order, with its input files. */
 export async function computeKeys(manifest: StageManifest, options: KeyOptions): Promise<StageKey[]> {
-  const pizlixDir = path.resolve(options.pizlixDir);
-  if (!(await stat(pizlixDir).then((s) => s.isDirectory(), () => false))) {
-    throw new InputError('pizlix-dir', `${pizlixDir} is not a directory`, 'the pizlix folder of a Fil-C checkout (relative to the workspace)');
-  }
+  const pizlixDir = requirePizlixDir(options.pizlixDir);
   const checkoutRoot = path.dirname(pizlixDir);
   const pizlixRel = path.basename(pizlixDir);
   const plans = manifest.stages.map((stage) => stagePlan(stage, pizlixRel));
@@ -145,6 +141,7 @@ function stageKey(fields: Omit<StageKey, 'inputs'>, checkout: Checkout, files: n
 
 /** JSON.stringify([a, b, c]) for plain strings, without building the array. */
 function jsonTriple(a: string, b: string, c: string): string {
+  // eslint-disable-next-line no-control-regex -- the characters JSON.stringify escapes, control characters among them
   return /["\\\u0000-\u001f\ud800-\udfff]/.test(a) ? JSON.stringify([a, b, c]) : `["${a}","${b}","${c}"]`;
 }
 

@@ -13,7 +13,7 @@
 import path from 'node:path';
 import type { CheckoutView } from './checkout-view.js';
 import { findPin, readPin } from './projeny.js';
-import type { Hole, InputKind, InputReference, NetworkReference, Origin, StageReading, Trail, Unresolved } from './references.js';
+import type { InputKind, Origin, StageReading, Trail } from './references.js';
 import { parseScript, renderWord, type Assign, type Redirect, type Script, type Stmt, type Word } from './shell-syntax.js';
 import {
   UNKNOWN,
@@ -41,6 +41,12 @@ export function staticOutputs(pizlixRel: string): string[] {
 }
 
 /** Commands whose arguments name no file the build reads. */
+/** `test` operators that check a path exists. */
+const FILE_TESTS = new Set(['-e', '-f', '-d', '-r', '-s', '-x', '-L', '-h', '-a']);
+/** At most this many command lines per call from variables with several values; beyond, arguments pool. */
+const MAX_COMMAND_LINES = 64;
+/** Where `mktemp` (no template, no directory) puts its file: outside the checkout, under the system's /tmp. */
+const MKTEMP_PLACE = '/tmp/mktemp.XXXXXXXXXX';
 const NO_READS = new Set([
   'test', '[', 'echo', 'printf', 'id', 'stat', 'ls', 'chmod', 'chown', 'chgrp', 'touch', 'ln', 'rm', 'rmdir', 'mountpoint', 'mount',
   'umount', 'findmnt', 'ulimit', 'set', 'shopt', 'hash', 'trap', 'exit', 'return', 'true', 'false', ':', 'wait', 'sleep', 'kill',
@@ -112,6 +118,8 @@ export class ScriptReader {
   private runFiles = new Set<string>();
   /** The command being read, as written: what an unresolved reference is reported with. */
   private commandText = '';
+  /** Paths the scripts test for (`if test -e x`, `test -f x &&`) around what is being read: missing, no hole. */
+  private readonly guards: string[][] = [];
 
   constructor(options: ReaderOptions) {
     this.view = options.view;
@@ -180,8 +188,41 @@ export class ScriptReader {
     this.statements(script.body, shell);
   }
 
+  /** Reads statements in order; a file test joined by `&&` guards what follows it in the and-list. */
   private statements(list: Stmt[], shell: Shell): void {
-    for (const stmt of list) this.statement(stmt, shell);
+    let guard: string[] = [];
+    for (const stmt of list) {
+      if (stmt.after !== '&&') guard = [];
+      this.guarded(guard, () => this.statement(stmt, shell));
+      const tested = this.existenceTests([stmt], shell);
+      guard = stmt.after === '&&' ? [...guard, ...tested] : tested;
+    }
+  }
+
+  private guarded(paths: string[], read: () => void): void {
+    if (paths.length === 0) return read();
+    this.guards.push(paths);
+    try {
+      read();
+    } finally {
+      this.guards.pop();
+    }
+  }
+
+  /** The paths `test -e|-f|-d|… PATH` and `[ -e PATH ]` calls among these statements check for (not negated). */
+  private existenceTests(stmts: Stmt[], shell: Shell): string[] {
+    const paths: string[] = [];
+    for (const stmt of flatten(stmts)) {
+      if (stmt.kind !== 'call' || stmt.args.length === 0 || !['test', '['].includes(renderWord(stmt.args[0]))) continue;
+      const argv = stmt.args.flatMap((w) => this.fields(w, { ...shell, vars: new Map(shell.vars) }, stmt.line)).map(plainField);
+      for (let i = 1; i < argv.length - 1; i++) {
+        if (!FILE_TESTS.has(argv[i]) || argv[i - 1] === '!') continue;
+        const place = this.place(argv[i + 1], shell);
+        if (place.area === 'checkout' && !place.glob) paths.push(place.rel);
+        else if (place.area === 'lfs') paths.push(place.path);
+      }
+    }
+    return paths;
   }
 
   private statement(stmt: Stmt, shell: Shell): void {
@@ -203,7 +244,7 @@ export class ScriptReader {
       }
       case 'branches': {
         this.statements(stmt.conditions, shell);
-        this.conditionally(shell, stmt.branches);
+        this.conditionally(shell, stmt.branches, stmt.exhaustive, this.existenceTests(stmt.conditions, shell));
         this.redirects(stmt.redirects, shell);
         break;
       }
@@ -221,7 +262,7 @@ export class ScriptReader {
       }
       case 'case':
         this.fields(stmt.word, shell, 0);
-        this.conditionally(shell, stmt.arms);
+        this.conditionally(shell, stmt.arms, stmt.exhaustive);
         this.redirects(stmt.redirects, shell);
         break;
       case 'function':
@@ -230,19 +271,35 @@ export class ScriptReader {
     }
   }
 
-  /** Reads every branch; the working directory after them is theirs when they agree, else the one before. */
-  private conditionally(shell: Shell, branches: Stmt[][]): void {
-    const before = shell.cwd;
-    const after = new Set<string | undefined>();
-    shell.conditional++;
-    for (const branch of branches) {
-      shell.cwd = before;
-      this.statements(branch, shell);
-      after.add(shell.cwd);
+  /**
+   * Reads every branch, each from the state before them. A variable after them has the values the branches
+   * that go on leave it (a branch ending in `exit` does not go on: `*) exit 1 ;;`), and the one before when
+   * no branch may run. The working directory is theirs when they agree, else the one before. The first
+   * branch runs only when the paths its condition tests for exist (`if test -e x.sh; then . ./x.sh`).
+   */
+  private conditionally(shell: Shell, branches: Stmt[][], exhaustive: boolean, testedFirst: string[] = []): void {
+    const before = this.snapshot(shell);
+    const outer = shell.conditional;
+    const ends: Array<ReturnType<ScriptReader['snapshot']>> = [];
+    shell.conditional = 0;
+    for (const [i, branch] of branches.entries()) {
+      this.restore(shell, this.snapshot({ ...shell, ...before }));
+      this.guarded(i === 0 ? testedFirst : [], () => this.statements(branch, shell));
+      if (!endsInExit(branch)) ends.push(this.snapshot(shell));
     }
-    shell.conditional--;
-    if (branches.length < 2) after.add(before);
-    shell.cwd = after.size === 1 ? [...after][0] : before;
+    shell.conditional = outer;
+    this.restore(shell, before);
+    if (ends.length === 0) return;
+    const states = exhaustive ? ends : [...ends, before];
+    const names = new Set(ends.flatMap((e) => [...e.vars.keys()]));
+    for (const name of names) {
+      const values = states.map((st) => st.vars.get(name) ?? before.vars.get(name) ?? [UNKNOWN]);
+      if (values.every((v) => v === before.vars.get(name))) continue;
+      this.assign(shell, name, [...new Set(values.flat())]);
+    }
+    for (const e of ends) for (const n of e.exported) shell.exported.add(n);
+    const dirs = new Set(states.map((st) => st.cwd));
+    shell.cwd = dirs.size === 1 ? [...dirs][0] : before.cwd;
   }
 
   private snapshot(shell: Shell): Pick<Shell, 'vars' | 'exported' | 'cwd' | 'dirStack'> {
@@ -300,7 +357,8 @@ export class ScriptReader {
 
   /**
    * $(…) and `…`: the commands inside are read like any others (they may name files), and their output is
-   * known for the idioms build scripts use to find themselves: pwd, dirname, basename, cd X && pwd, echo.
+   * known for the idioms build scripts use to find themselves: pwd, dirname, basename, cd X && pwd, echo;
+   * and `mktemp [-d]` names a place in /tmp, outside the checkout.
    */
   private substitute(body: Stmt[], shell: Shell, line: number): string | undefined {
     const inner = { ...shell, vars: new Map(shell.vars), exported: new Set(shell.exported), dirStack: [...shell.dirStack] };
@@ -318,6 +376,7 @@ export class ScriptReader {
       else if (name === 'dirname' && args[0] !== undefined && !hasUnknown(args[0])) output = path.posix.dirname(plainField(args[0]));
       else if (name === 'basename' && args[0] !== undefined && !hasUnknown(args[0])) output = path.posix.basename(plainField(args[0]), args[1] ? plainField(args[1]) : undefined);
       else if (name === 'echo') output = argv.slice(1).map(plainField).join(' ');
+      else if (name === 'mktemp' && args.length === 0 && !argv.slice(1).some((a) => /^(-p|--tmpdir)/.test(plainField(a)))) output = MKTEMP_PLACE;
       else if (name === 'cd') {
         this.call(stmt.args, stmt.assigns, stmt.redirects, stmt.line || line, inner);
         output = '';
@@ -352,15 +411,22 @@ export class ScriptReader {
     return { area: 'outside' };
   }
 
-  /** The checkout file (or files) a path under $LFS was copied from. */
+  /**
+   * The checkout file (or files) a path under $LFS was copied from. A glob there (`cp -r lisp/* /usr/…` in
+   * /sources) is every copied file it matches, and the whole tree when it reaches into a copied directory.
+   */
   private copiedFrom(lfsPath: string): Array<{ rel: string; kind: 'file' | 'tree' }> {
     const exact = this.copied.get(lfsPath);
     if (exact) return [{ rel: exact.source, kind: exact.kind }];
     for (let dir = path.posix.dirname(lfsPath); dir !== '/' && dir !== '.'; dir = path.posix.dirname(dir)) {
       const entry = this.copied.get(dir);
-      if (entry?.kind === 'tree') return [{ rel: `${entry.source}/${lfsPath.slice(dir.length + 1)}`, kind: 'file' }];
+      if (entry?.kind !== 'tree') continue;
+      const below = lfsPath.slice(dir.length + 1);
+      return [isLiteral(below) ? { rel: `${entry.source}/${plainField(below)}`, kind: 'file' } : { rel: entry.source, kind: 'tree' }];
     }
-    return [];
+    if (isLiteral(lfsPath) || hasUnknown(lfsPath)) return [];
+    const matches = globMatcher(toGlob(lfsPath));
+    return [...this.copied].filter(([at]) => matches(at)).map(([, entry]) => ({ rel: entry.source, kind: entry.kind }));
   }
 
   // ── Findings ──────────────────────────────────────────────────────────────────────────────────
@@ -379,6 +445,7 @@ export class ScriptReader {
   }
 
   private hole(rel: string, what: string, trail: Trail): void {
+    if (this.guards.some((g) => g.includes(rel))) return;
     if (!this.reading.holes.some((h) => h.path === rel && h.what === what)) this.reading.holes.push({ path: rel, what, trail });
   }
 
@@ -492,13 +559,20 @@ export class ScriptReader {
       for (const [name, value] of env) this.assign(shell, name, value);
       return;
     }
-    // Each possible command name runs with the arguments (the values of a variable set in two branches).
-    const rest = words.slice(1).flatMap((w) => this.fields(w, shell, line));
-    for (const head of expandAlternatives(words[0], scope)) {
-      const argv = [...head, ...rest];
+    // Each possible command line runs: a word with several values (a for-loop variable, a variable set in
+    // two branches) gives one command per value, so `tar -xf $pkg.tar.xz` reads every package's archive.
+    // Each line starts where the call starts; the working directory (and directory stack, positional
+    // arguments) after it is the first line's: `cd $pkg … cd ..` in a loop over packages comes back.
+    const lines = commandLines(words.map((w) => expandAlternatives(w, scope)));
+    const start = { cwd: shell.cwd, dirStack: [...shell.dirStack], positional: shell.positional };
+    let first: typeof start | undefined;
+    for (const argv of lines) {
+      Object.assign(shell, { ...start, dirStack: [...start.dirStack] });
       this.commandText = text;
       if (argv.length > 0) this.command(argv, env, shell, line);
+      first ??= { cwd: shell.cwd, dirStack: shell.dirStack, positional: shell.positional };
     }
+    if (first && lines.length > 1) Object.assign(shell, first);
   }
 
   private command(argv: string[], env: Map<string, Value>, shell: Shell, line: number, clearEnv = false): void {
@@ -836,7 +910,8 @@ export class ScriptReader {
     for (let i = 0; i < args.length; i++) {
       const a = plainField(args[i]);
       if (a.startsWith('--')) {
-        if (a === '--file' || a === '--directory') (a === '--file' ? (file = args[++i]) : (directory = args[++i]));
+        if (a === '--file') file = args[++i];
+        else if (a === '--directory') directory = args[++i];
         else if (a.startsWith('--file=')) file = args[i].slice(7);
         else if (a.startsWith('--directory=')) directory = args[i].slice(12);
         else if (['--create', '--extract', '--list', '--get'].includes(a)) mode += a[2] === 'g' ? 'x' : a[2] === 'l' ? 't' : a[2];
@@ -889,10 +964,18 @@ export class ScriptReader {
     }
   }
 
-  /** `projeny package|setup|extract PIN [OUT]`: the pin, its Archive: tarball and its Name: work tree. */
+  /**
+   * `projeny package PIN OUT [PIN OUT]…` and `projeny setup|extract|… PIN`: each pin, its Archive: tarball and
+   * its Name: work tree.
+   */
   private projeny(args: string[], shell: Shell, line: number): void {
-    const [command, target, out] = args;
-    if (!['package', 'setup', 'extract', 'commit', 'rebase'].includes(plainField(command ?? '')) || target === undefined) return;
+    const [command, ...operands] = args;
+    if (!['package', 'setup', 'extract', 'commit', 'rebase'].includes(plainField(command ?? ''))) return;
+    const step = plainField(command) === 'package' ? 2 : operands.length;
+    for (let i = 0; i < operands.length; i += Math.max(step, 1)) this.projenyPin(operands[i], step === 2 ? operands[i + 1] : undefined, shell, line);
+  }
+
+  private projenyPin(target: string, out: string | undefined, shell: Shell, line: number): void {
     const trail = this.trail(shell, line);
     const place = this.place(target, shell);
     if (place.area === 'unknown') return this.widen(place.text, shell, trail);
@@ -961,6 +1044,32 @@ export class ScriptReader {
       }
     }
   }
+}
+
+/** Whether a branch's last statement leaves the script (`exit`), so nothing after the branch runs from it. */
+function endsInExit(branch: Stmt[]): boolean {
+  const last = branch[branch.length - 1];
+  return last?.kind === 'call' && last.after === undefined && last.args.length > 0 && renderWord(last.args[0]) === 'exit';
+}
+
+/**
+ * The command lines a call's words make, one per combination of their alternatives; beyond
+ * MAX_COMMAND_LINES combinations the alternatives of the arguments are pooled into one line (every value
+ * still read, positions no longer exact).
+ */
+function commandLines(words: string[][][]): string[][] {
+  const [head = [[]], ...rest] = words;
+  const combinations = rest.reduce((n, alternatives) => n * Math.max(1, alternatives.length), 1) * head.length;
+  if (combinations > MAX_COMMAND_LINES) {
+    const pooled = rest.flatMap((alternatives) => alternatives.flat());
+    return head.map((h) => [...h, ...pooled]);
+  }
+  let lines: string[][] = head.map((h) => [...h]);
+  for (const alternatives of rest) {
+    if (alternatives.length === 0) continue;
+    lines = lines.flatMap((l) => alternatives.map((fields) => [...l, ...fields]));
+  }
+  return lines;
 }
 
 /** The statements a $(…) runs, with groups (a && b) opened up. */

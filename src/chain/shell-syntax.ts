@@ -32,14 +32,21 @@ export interface Assign {
   value?: Word;
 }
 
-export type Stmt =
+/**
+ * A statement; `after` is the operator joining it to the one before in an and-or list (`test -e x && . ./x`):
+ * the reader honours the guard a test before `&&` sets up.
+ */
+export type Stmt = StmtBody & { after?: '&&' | '||' };
+
+type StmtBody =
   | { kind: 'call'; line: number; assigns: Assign[]; args: Word[]; redirects: Redirect[] }
   | { kind: 'declare'; line: number; variant: string; assigns: Assign[]; names: string[]; redirects: Redirect[] }
   | { kind: 'group'; body: Stmt[]; subshell: boolean; redirects: Redirect[] }
-  /** if/elif/else: every branch may run, so the reader reads all of them. */
-  | { kind: 'branches'; conditions: Stmt[]; branches: Stmt[][]; redirects: Redirect[] }
+  /** if/elif/else: every branch may run, so the reader reads all of them; `exhaustive`: one always runs (else). */
+  | { kind: 'branches'; conditions: Stmt[]; branches: Stmt[][]; exhaustive: boolean; redirects: Redirect[] }
   | { kind: 'loop'; line: number; name?: string; items?: Word[]; condition: Stmt[]; body: Stmt[]; redirects: Redirect[] }
-  | { kind: 'case'; word: Word; arms: Stmt[][]; redirects: Redirect[] }
+  /** `exhaustive`: an arm's pattern is `*`, so one arm always runs. */
+  | { kind: 'case'; word: Word; arms: Stmt[][]; exhaustive: boolean; redirects: Redirect[] }
   | { kind: 'function'; line: number; name: string; body: Stmt[] };
 
 export interface Script {
@@ -175,10 +182,14 @@ class Parser {
 
   private andOr(stop: Set<string>): Stmt[] {
     const out: Stmt[] = [];
+    let after: '&&' | '||' | undefined;
     for (;;) {
-      out.push(...this.pipeline(stop));
+      const pipeline = this.pipeline(stop);
+      if (after && pipeline[0]) pipeline[0].after = after;
+      out.push(...pipeline);
       this.skipBlank(false);
       if (this.startsWith('&&') || this.startsWith('||')) {
+        after = this.startsWith('&&') ? '&&' : '||';
         this.pos += 2;
         this.skipBlank(true);
         continue;
@@ -279,7 +290,7 @@ class Parser {
         branches.push(this.list(new Set(['fi'])));
       }
       this.expectWord('fi');
-      return { kind: 'branches', conditions, branches, redirects: this.trailingRedirects() };
+      return { kind: 'branches', conditions, branches, exhaustive: next === 'else', redirects: this.trailingRedirects() };
     }
   }
 
@@ -331,6 +342,7 @@ class Parser {
     this.skipBlank(true);
     this.expectWord('in');
     const arms: Stmt[][] = [];
+    let exhaustive = false;
     for (;;) {
       this.skipBlank(true);
       if (this.keywordHere() === 'esac') break;
@@ -339,7 +351,8 @@ class Parser {
       // The patterns: words separated by |, up to the ).
       for (;;) {
         this.skipBlank(false);
-        this.word();
+        const pattern = this.word();
+        if (pattern.length === 1 && pattern[0].kind === 'lit' && !pattern[0].quoted && pattern[0].text === '*') exhaustive = true;
         this.skipBlank(false);
         if (this.peek() === '|') {
           this.pos++;
@@ -354,7 +367,7 @@ class Parser {
       else if (this.startsWith(';;') || this.startsWith(';&')) this.pos += 2;
     }
     this.pos += 4;
-    return { kind: 'case', word, arms, redirects: this.trailingRedirects() };
+    return { kind: 'case', word, arms, exhaustive, redirects: this.trailingRedirects() };
   }
 
   private functionDefinition(line: number, keyword: boolean): Stmt {

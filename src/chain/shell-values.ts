@@ -235,7 +235,9 @@ const compiled = new Map<string, (path: string) => boolean>();
 export function globMatcher(pattern: string): (path: string) => boolean {
   let matcher = compiled.get(pattern);
   if (!matcher) {
-    matcher = picomatch(pattern, { dot: true });
+    const test = picomatch(pattern, { dot: true });
+    // One argument only: picomatch's second (returnObject) would make `paths.filter(matcher)` match all.
+    matcher = (p: string) => test(p);
     compiled.set(pattern, matcher);
   }
   return matcher;

@@ -4,10 +4,8 @@ import { log } from '../util/log.js';
 import { fetchRelease } from '../release/fetch-release.js';
 import { connectToGitHub, parseRepository } from '../release/github.js';
 import { fetchStoreEntry } from '../store/fetch-entry.js';
-import { storeRequest } from '../options/common.js';
 import type { Values } from '../options/option.js';
 import type { fetchOptions } from '../options/release.js';
-import { openStore } from '../store/index.js';
 import { textTable } from './table.js';
 
 export type FetchValues = Values<typeof fetchOptions>;
@@ -16,11 +14,8 @@ export type FetchValues = Values<typeof fetchOptions>;
 export async function fetchVerb(options: FetchValues): Promise<void> {
   const source = options.source ?? (options.key ? 'store' : 'release');
   if (source === 'store') {
-    if (!options.key) throw new InputError('key', 'is required but empty', "the snapshot's store key (the stage action's key output)");
     if (options.repository) throw new InputError('repository', 'given together with --key', 'either --repository (a release) or --key (a store entry)');
-    const store = await openStore(storeRequest(options, {}));
-    const where = store.kind === 's3' ? `in bucket ${options.s3Bucket}` : options.storePath ? `at ${options.storePath}` : `of kind ${store.kind}`;
-    const fetched = await fetchStoreEntry({ store, where, stage: options.stage ?? '', key: options.key, workDir: options.directory });
+    const fetched = await fetchStoreEntry(options, options.directory, undefined, {});
     log.info(`${fetched.meta.stage} snapshot ${options.key}, sha256 ${fetched.meta.sha256} verified: ${fetched.file}`);
     return;
   }

@@ -16,9 +16,11 @@ import path from 'node:path';
 import { checksumFiles, formatChecksums, IMAGE_FILES } from '../release/checksums.js';
 import { extractSnapshot, scanArchive, type ArchiveSummary } from '../rootfs/archive.js';
 import { InputError, PreflightError } from '../util/errors.js';
+import { requirePizlixDir } from '../chain/pizlix-dir.js';
 import { run, which } from '../util/exec.js';
 import { formatBytes, formatDuration, parseSize } from '../util/format.js';
 import { group, log } from '../util/log.js';
+import { onCancel } from '../util/cancel.js';
 import { contentOf, type TreeContent } from './content.js';
 import { ext4Shortfall, ext4SizeWithHeadroom, mke2fsReadsTarballs, writeExt4 } from './ext4.js';
 import { FakerootSession, runningAsRoot } from './fakeroot.js';
@@ -100,10 +102,7 @@ export async function checkRequest(request: DiskImageRequest): Promise<CheckedRe
   if (!snapshotInfo?.isFile()) throw new InputError('snapshot', `${request.snapshot} is not a file`, 'the path of a stage snapshot (.tar, .tar.gz, .tar.zst)');
   const grubCfg = request.grubCfg?.trim() || undefined;
   await checkGrubCfgInput(grubCfg);
-  const pizlixDir = request.pizlixDir?.trim() || undefined;
-  if (pizlixDir && !(await stat(pizlixDir).catch(() => undefined))?.isDirectory()) {
-    throw new InputError('pizlix-dir', `${pizlixDir} is not a directory`, 'the pizlix/ folder of a Fil-C checkout');
-  }
+  const pizlixDir = request.pizlixDir?.trim() ? requirePizlixDir(request.pizlixDir.trim()) : undefined;
   if (!request.outputDir) throw new InputError('output-dir', 'is empty', 'a directory for disk.img and its companions');
   const outputDir = path.resolve(request.outputDir);
   const asRoot = runningAsRoot();
@@ -179,20 +178,12 @@ class OutputSet {
   }
 }
 
-/** A cancelled job (the runner sends SIGINT, then SIGTERM) must not leave gigabytes behind: remove
- *  this run's files, then die of the same signal. */
+/** A cancelled job must not leave gigabytes behind: this run's files are removed before the process goes. */
 function cleanUpOnSignal(cleanup: () => void): () => void {
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-  const handler = (signal: NodeJS.Signals) => {
-    for (const s of signals) process.removeListener(s, handler);
-    log.warning(`${signal}: removing the partial disk image`);
+  return onCancel(() => {
+    log.warning('removing the partial disk image');
     cleanup();
-    process.kill(process.pid, signal);
-  };
-  for (const s of signals) process.once(s, handler);
-  return () => {
-    for (const s of signals) process.removeListener(s, handler);
-  };
+  });
 }
 
 export async function buildDiskImage(request: DiskImageRequest): Promise<DiskImageResult> {

@@ -14,7 +14,6 @@
  */
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { SECTOR_BYTES } from './layout.js';
 
@@ -98,7 +97,7 @@ export interface BiosBootInstall {
 export async function installBiosBoot(install: BiosBootInstall): Promise<void> {
   const coreSectors = Math.ceil(install.coreImg.length / SECTOR_BYTES);
   if (coreSectors > install.partitionSectors) {
-    throw new InputError('layout', `core.img needs ${coreSectors} sectors but the bios_grub partition has ${install.partitionSectors}`);
+    throw new Error(`GRUB's core.img needs ${coreSectors} sectors but the layout's bios_grub partition has ${install.partitionSectors}: this GRUB build does not fit Pizlix's layout`);
   }
   const size = (await stat(install.image)).size;
   if (size < (install.partitionStartSector + install.partitionSectors) * SECTOR_BYTES) throw new Error(`${install.image} is too small for its bios_grub partition`);

@@ -288,4 +288,3 @@ function checkKey(key: string): void {
   }
 }
 
-export { DEFAULT_CACHE_STAGING };

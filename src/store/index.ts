@@ -9,7 +9,6 @@ import { S3Store } from './s3.js';
 import { resolveS3Location, type S3StoreInputs } from './s3-layout.js';
 import { STORE_KINDS, type SnapshotStore, type TrustScope } from './types.js';
 
-export { STORE_KINDS };
 
 
 export interface StoreOptions {

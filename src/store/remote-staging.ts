@@ -5,7 +5,7 @@
  */
 import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TimeoutError } from '../util/errors.js';
+import { waitUntil } from '../util/poll.js';
 import { log } from '../util/log.js';
 
 /** Default staging root. Changing it changes every cache version: entries saved elsewhere are not found. */
@@ -13,6 +13,7 @@ export const DEFAULT_CACHE_STAGING = '/var/tmp/pizlix-stage-cache';
 
 export class CacheStaging {
   private queue: Promise<unknown> = Promise.resolve();
+  private announcedHolder = 0;
 
   constructor(readonly root: string = DEFAULT_CACHE_STAGING, private readonly lockTimeoutMs = 2 * 3600_000) {
     if (!path.isAbsolute(root)) throw new Error(`cache staging directory must be absolute, got '${root}'`);
@@ -54,30 +55,39 @@ export class CacheStaging {
   }
 
   private async acquire(lockFile: string): Promise<void> {
-    const deadline = Date.now() + this.lockTimeoutMs;
-    let announced = false;
-    for (;;) {
-      // Written aside and hard-linked into place, so the lock never exists without its holder's pid.
-      const claim = `${lockFile}.${process.pid}`;
-      await writeFile(claim, String(process.pid));
-      try {
-        await link(claim, lockFile);
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      } finally {
-        await rm(claim, { force: true });
-      }
-      const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-      if (!holder || !isAlive(holder)) {
-        await rm(lockFile, { force: true }); // left by a process that died
-        continue;
-      }
-      if (Date.now() > deadline) throw new TimeoutError(`waiting for ${lockFile} (held by process ${holder})`, this.lockTimeoutMs / 1000);
-      if (!announced) log.info(`waiting for process ${holder} to finish with ${this.root}`);
-      announced = true;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    let holder = 0;
+    await waitUntil({
+      what: `${lockFile}`,
+      timeoutSeconds: this.lockTimeoutMs / 1000,
+      intervalMs: 500,
+      lastState: () => `held by process ${holder}`,
+      attempt: async () => {
+        if (await claimLock(lockFile)) return true;
+        holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+        if (!holder || !isAlive(holder)) {
+          await rm(lockFile, { force: true }); // left by a process that died
+          return claimLock(lockFile).then((won) => won || undefined);
+        }
+        if (holder !== this.announcedHolder) log.info(`waiting for process ${holder} to finish with ${this.root}`);
+        this.announcedHolder = holder;
+        return undefined;
+      },
+    });
+  }
+}
+
+/** Takes the lock if it is free: written aside and hard-linked into place, so it never exists without its holder's pid. */
+async function claimLock(lockFile: string): Promise<boolean> {
+  const claim = `${lockFile}.${process.pid}`;
+  await writeFile(claim, String(process.pid));
+  try {
+    await link(claim, lockFile);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return false;
+  } finally {
+    await rm(claim, { force: true });
   }
 }
 

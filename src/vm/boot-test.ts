@@ -122,7 +122,7 @@ async function bootAndCheck(options: BootTestOptions, qemuBinary: string): Promi
     await run.machine?.shutdown();
     run.totalSeconds = round(run.machine?.secondsSincePowerOn() ?? 0);
   }
-  const rejected = run.checks.find((c) => c.id === 'login' && c.failure === 'SshAuthenticationError');
+  const rejected = run.checks.find((c) => c.id === 'login' && c.failure === 'credentials-rejected');
   if (rejected) run.error = new InputError('user/password', rejected.detail, 'credentials the image accepts').message;
   return run;
 }

@@ -29,10 +29,23 @@ export interface CheckResult {
   startedAt?: number;
   finishedAt?: number;
   detail: string;
-  /** The kind of error that failed the check (its class name). */
-  failure?: string;
+  /** What kind of failure ended the check (also in report.json). */
+  failure?: FailureKind;
   /** What was tried, for the failure report. */
   tried: string[];
+}
+
+/**
+ * Kinds of failure a person (and the code deciding what else can run) tells apart: a deadline passed,
+ * QEMU exited, the credentials were rejected, a guest command gave a wrong answer, anything else.
+ */
+export type FailureKind = 'timeout' | 'qemu-exited' | 'credentials-rejected' | 'wrong-answer';
+
+export function failureKindOf(err: unknown): FailureKind {
+  if (err instanceof TimeoutError) return 'timeout';
+  if (err instanceof MachineExitedError) return 'qemu-exited';
+  if (err instanceof SshAuthenticationError) return 'credentials-rejected';
+  return 'wrong-answer';
 }
 
 /** Base deadlines in seconds, generous for software emulation on two shared cores. */
@@ -107,8 +120,8 @@ export async function runChecks(context: CheckContext): Promise<CheckResult[]> {
     } catch (err) {
       result.verdict = 'fail';
       result.detail = errorMessage(err);
-      result.failure = err instanceof Error ? err.name : 'Error';
-      const fatal = err instanceof MachineExitedError || err instanceof SshAuthenticationError;
+      result.failure = failureKindOf(err);
+      const fatal = result.failure === 'qemu-exited' || result.failure === 'credentials-rejected';
       if (step.builtIn || fatal) blockedBy = step.title;
     }
     result.finishedAt = context.machine.secondsSincePowerOn();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { errorMessage } from '../util/errors.js';
 import { tail } from '../util/exec.js';
 import { log } from '../util/log.js';
+import { onCancel } from '../util/cancel.js';
 import { waitUntil, type WaitOptions } from '../util/poll.js';
 import { signalGroup, stopProcessGroup } from '../util/process-group.js';
 import { shellQuote } from '../util/shell.js';
@@ -78,6 +79,7 @@ export class Machine {
   private qmpDir?: string;
   private sshPort = 0;
   private poweredOnAt = 0;
+  private forgetCancel?: () => void;
   private exitedWith?: string;
   private readonly killOnExit = () => {
     if (this.process?.pid) signalGroup(this.process.pid, 'SIGKILL');
@@ -126,7 +128,9 @@ export class Machine {
     await writeFile(this.qemuLog, `${binary} ${args.join(' ')}\n`);
     this.process = await launchInOwnProcessGroup(binary, args, this.qemuLog);
     this.poweredOnAt = Date.now();
+    // A cancelled job stops the guest; the exit hook covers every other way the process can end.
     process.once('exit', this.killOnExit);
+    this.forgetCancel = onCancel(() => this.shutdown({ graceMs: 1000 }));
     this.process.once('exit', (code, signal) => (this.exitedWith = signal ? `killed by ${signal}` : `status ${code}`));
     this.qmp = await this.waitWhileRunning({ what: 'the QMP socket', timeoutSeconds: 30, intervalMs: 200, attempt: () => QmpClient.tryConnect(qmpSocket) });
   }
@@ -275,6 +279,7 @@ export class Machine {
     if (this.process) {
       await stopProcessGroup(this.process, options);
       process.off('exit', this.killOnExit);
+      this.forgetCancel?.();
     }
     if (this.qmpDir) await rm(this.qmpDir, { recursive: true, force: true });
     this.qmpDir = undefined;

@@ -6,10 +6,9 @@ import { useActionsLogging } from '../../util/log.js';
 import { fetchRelease } from '../../release/fetch-release.js';
 import { fetchStoreEntry } from '../../store/fetch-entry.js';
 import { connectToGitHub, parseRepository } from '../../release/github.js';
-import { openStore } from '../../store/index.js';
 import type { ArtifactSource } from '../../store/artifact.js';
 import { InputError } from '../../util/errors.js';
-import { scratchDir, storeRequest } from '../../options/common.js';
+import { scratchDir } from '../../options/common.js';
 import type { Values } from '../../options/option.js';
 import { fetchOptions } from '../../options/release.js';
 import { actionContext, readActionOptions } from '../../options/surfaces.js';
@@ -63,18 +62,13 @@ function artifactSource(options: FetchValues): ArtifactSource | undefined {
 
 async function fetchFromStore(options: FetchValues): Promise<void> {
   const source = options.store === 'artifact' ? artifactSource(options) : undefined;
-  if (options.store === 'local' && !options.storePath) throw new InputError('store-path', 'is required but empty', 'the directory of the store');
-  if (!options.key) throw new InputError('key', 'is required but empty', "the snapshot's store key (the stage action's key output)");
-  const store = await openStore({ ...storeRequest(options), artifactSource: source });
-  const where = store.kind === 'local' ? `at ${options.storePath}` : store.kind === 's3' ? `in bucket ${options.s3Bucket}` : source ? `of run ${source.workflowRunId}` : 'of this run';
-  const key = options.key;
-  const fetched = await fetchStoreEntry({ store, where, stage: options.stage ?? '', key, workDir: scratchDir(actionContext(), 'pizlix-fetch') });
+  const fetched = await fetchStoreEntry(options, scratchDir(actionContext(), 'pizlix-fetch'), source);
   core.setOutput('snapshot', fetched.file);
   core.setOutput('directory', path.dirname(fetched.file));
   for (const name of ['image', 'vmdk', 'sha256sums', 'release-tag']) core.setOutput(name, '');
   await core.summary
     .addHeading(`Pizlix snapshot ${fetched.meta.stage}`, 3)
-    .addRaw(`Store entry \`${key}\` verified (sha256 ${fetched.meta.sha256}): \`${fetched.file}\``, true)
+    .addRaw(`Store entry \`${options.key}\` verified (sha256 ${fetched.meta.sha256}): \`${fetched.file}\``, true)
     .write();
 }
 
