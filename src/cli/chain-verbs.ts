@@ -7,7 +7,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { loadChain } from '../chain/chain.js';
 import { checkChain, hasFindings, type ChainReport } from '../chain/check.js';
-import { computeKeys, manifestPattern, shortKey } from '../chain/keys.js';
+import { computeKeys, manifestPattern } from '../chain/keys.js';
 import { findStage, MANIFEST_VERSION, type StageDefinition, type StageManifest } from '../chain/manifest.js';
 import { formatTrail } from '../chain/references.js';
 import { staticOutputs } from '../chain/script-reader.js';
