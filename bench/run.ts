@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- names…]: every benchmark, or those named (keys, snapshots, image, boot, store, compiler-cache).
+ * npm run bench [-- names…]: every benchmark, or those named (keys, snapshots, image, boot, store, compiler-cache, digest).
  * Each prints its figures side by side with the baseline its issue names.
  */
 import { log } from '../src/util/log.js';
@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   boot: async () => (await import('./boot.js')).benchBoot,
   store: async () => (await import('./store.js')).benchStore,
   'compiler-cache': async () => (await import('./compiler-cache.js')).benchCompilerCache,
+  digest: async () => (await import('./digest.js')).benchDigest,
 };
 
 const wanted = process.argv.slice(2).filter((a) => a !== '--');

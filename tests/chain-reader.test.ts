@@ -94,7 +94,7 @@ describe('chain discovery', () => {
     await writeFile(bad, 'version: 1\nmode: amend\nstages:\n  - name: zz\n    inputs: [x]\n');
     assert.throws(() => loadChain({ pizlixDir: pizlix, manifestFile: bad }), /input 'manifest': .*bad\.yml: \/stages\/0\/name: 'zz' is not a stage of the chain the scripts define; expected one of: a/);
     await writeFile(bad, 'version: 1\nmode: amend\nstages:\n  - name: a\n    script: build_b.sh\n');
-    assert.throws(() => loadChain({ pizlixDir: pizlix, manifestFile: bad }), /\/stages\/0\/script: not allowed with mode: amend; expected only inputs, exclude and key-extra/);
+    assert.throws(() => loadChain({ pizlixDir: pizlix, manifestFile: bad }), /\/stages\/0\/script: not allowed with mode: amend; expected only inputs, exclude, key-extra and volatile/);
   });
 });
 

@@ -36,7 +36,7 @@ describe('pizlix-stage command line', () => {
     const { status, output } = cli('plan', ...common);
     assert.equal(status, 0, output);
     assert.match(output, /s1\s+[0-9a-f]{12}\s+to build\s+never built/);
-    assert.match(output, /s3\s+[0-9a-f]{12}\s+to build/);
+    assert.match(output, /s3\s+…\s+waits on s2's output\s+key known once s2 is stored/);
   });
 
   test('build runs every stage through the local store and prints the table', () => {
@@ -51,12 +51,23 @@ describe('pizlix-stage command line', () => {
     assert.equal(plan.status, 0, plan.output);
     assert.match(plan.output, /s1\s+[0-9a-f]{12}\s+stored/);
     assert.match(plan.output, /s2\s+[0-9a-f]{12}\s+to build\s+1 changed, 0 added, 0 removed/);
-    assert.match(plan.output, /s3\s+[0-9a-f]{12}\s+to build\s+0 changed, 0 added, 0 removed, parent changed/);
+    assert.match(plan.output, /s3\s+…\s+waits on s2's output\s+key known once s2 is stored/);
     const explain = cli('explain', 's2', ...common);
     assert.equal(explain.status, 0, explain.output);
     assert.match(explain.output, /changed \(1\):\s+pizlix\/s2\/payload\.txt/);
     const json = JSON.parse(cli('plan', '--json', ...common).output);
     assert.deepEqual(json.map((p: { inStore: boolean }) => p.inStore), [true, false, false]);
+  });
+
+  test('explain --output names the output paths that differ from the previous build', () => {
+    const build = cli('build', ...common, '--lfs', path.join(dir.path, 'lfs'), '--work-dir', path.join(dir.path, 'work'));
+    assert.equal(build.status, 0, build.output);
+    assert.match(build.output, /rebuilt s2: output differs in 1 path: \/usr\/share\/s2-payload/);
+    const explain = cli('explain', 's2', '--output', ...common);
+    assert.equal(explain.status, 0, explain.output);
+    assert.match(explain.output, /s2: output differs in 1 path: \/usr\/share\/s2-payload\s+changed \(1\):\s+\/usr\/share\/s2-payload/);
+    const s1 = cli('explain', 's1', '--output', ...common);
+    assert.match(s1.output, /the store holds no other s1 snapshot to compare with/);
   });
 
   test('errors name the input', () => {

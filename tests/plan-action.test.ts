@@ -42,22 +42,27 @@ describe('plan action', () => {
     assert.match(result.summary, /Chain of 3 stages from .*stages\.yml: s1 → s2 → s3/);
   });
 
-  test('a changed input of s2: rebuild s2 and s3, why, and the recorded time', async () => {
+  test("a changed input of s2: rebuild s2, s3 waits on s2's output, why, and the recorded time", async () => {
     await appendFile(path.join(checkout, 'pizlix', 's2', 'payload.txt'), 'new\n');
     const result = await runAction({ action: 'plan', inputs: planInputs(), jobDir: path.join(dir.path, 'job-2') });
     assert.equal(result.main.exitCode, 0, result.main.stdout);
     assert.deepEqual(JSON.parse(result.outputs['stages-to-build']), ['s2', 's3']);
     const matrix = JSON.parse(result.outputs.matrix) as { include: Array<{ stage: string; key: string }> };
     assert.deepEqual(matrix.include.map((m) => m.stage), ['s2', 's3']);
-    const plan = JSON.parse(result.outputs.plan) as Array<{ stage: string; changes: { changed: string[]; parentChanged: boolean } | null }>;
+    const plan = JSON.parse(result.outputs.plan) as Array<{ stage: string; key: string | null; waitsOn: string | null; changes: { changed: string[]; parentChanged: boolean } | null }>;
     assert.deepEqual(plan[1].changes?.changed, ['pizlix/s2/payload.txt']);
-    assert.equal(plan[2].changes?.parentChanged, true);
+    // Keys chain on output digests: s3's key is known once s2 is rebuilt; its job looks it up then.
+    assert.equal(plan[2].key, null);
+    assert.equal(plan[2].waitsOn, 's2');
+    assert.equal(JSON.parse(result.outputs.keys).s3, null);
+    assert.equal(result.outputs['last-key'], '');
     // The estimate is the recorded build times of the stages to rebuild (their previous snapshots' metadata).
     const recorded = new LocalStore(path.join(dir.path, 'store'), { trust: 'trusted', ref: 'refs/heads/main' });
     let expected = 0;
     for (const stage of ['s2', 's3']) expected += (await recorded.list(stage))[0].meta.buildSeconds;
     assert.equal(Number(result.outputs['estimated-seconds']), Math.round(expected));
-    assert.match(result.summary, /Rebuilds 2 of 3 stages \(s2, s3\); roughly/);
+    assert.match(result.summary, /Rebuilds 1 of 3 stages \(s2\); s3 waits on s2's output \(reused when that output comes out identical to the stored one, else rebuilt\); at most roughly/);
+    assert.match(result.summary, /waits on s2's output/);
     assert.match(result.summary, /pizlix\/s2\/payload\.txt/);
   });
 

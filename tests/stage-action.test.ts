@@ -12,7 +12,8 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { mountsBelow } from '../src/rootfs/mounts.js';
 import { LocalStore } from '../src/store/local.js';
-import { computeKeys } from '../src/chain/keys.js';
+import { chainKeys, computeKeys } from '../src/chain/keys.js';
+import { readStoredMeta } from './harness/stored-meta.js';
 import { loadManifest } from '../src/chain/manifest.js';
 import { runAction, type ActionRun } from './harness/runner.js';
 import { copyFixture, ensureLfsUser, makeTestDir, type TestDir } from './harness/workdir.js';
@@ -46,8 +47,10 @@ async function scriptsRun(): Promise<string[]> {
 }
 
 async function storeEntry(stage: string): Promise<string> {
-  const keys = await computeKeys(loadManifest(path.join(checkout, 'stages.yml')), { pizlixDir: path.join(checkout, 'pizlix') });
-  return path.join(store, 'entries', 'trusted', keys.find((k) => k.stage === stage)!.key);
+  const manifest = loadManifest(path.join(checkout, 'stages.yml'));
+  const own = await computeKeys(manifest, { pizlixDir: path.join(checkout, 'pizlix') });
+  const chained = await chainKeys(own, (key) => readStoredMeta(store, key));
+  return path.join(store, 'entries', 'trusted', chained.find((k) => k.stage === stage)!.key ?? '(key unknown: parent not stored)');
 }
 
 before(async () => {

@@ -34172,7 +34172,7 @@ class MissingParentError extends Error {
     parent;
     parentKey;
     constructor(parent, parentKey, store, problem) {
-        super(`parent stage '${parent}' (key ${parentKey}) ${problem} the ${store} store; ${problem === 'is not in' ? `build '${parent}' first (with the same checkout, manifest, key-extra and store)` : `rebuild '${parent}'`}`);
+        super(`parent stage '${parent}' (key ${parentKey ?? 'unknown: its own parent is not stored either'}) ${problem} the ${store} store; ${problem === 'is not in' ? `build '${parent}' first (with the same checkout, manifest, key-extra and store)` : `rebuild '${parent}'`}`);
         this.parent = parent;
         this.parentKey = parentKey;
         this.name = 'MissingParentError';

@@ -9,18 +9,21 @@ import { run, which } from '../util/exec.js';
 import { formatBytes, formatDuration } from '../util/format.js';
 import { group, log } from '../util/log.js';
 import { shellQuote } from '../util/shell.js';
-import { computeKeys, type StageKey } from '../chain/keys.js';
+import { chainKeys, computeKeys, type ChainedKey } from '../chain/keys.js';
 import { loadChain } from '../chain/chain.js';
-import { findStage, type StageDefinition } from '../chain/manifest.js';
-import { detectCompression } from '../rootfs/archive.js';
+import { DEFAULT_VOLATILE, chainTo, findStage, type StageDefinition } from '../chain/manifest.js';
+import { detectCompression, digestArchive } from '../rootfs/archive.js';
+import { encodeOutputManifest, type OutputDigest } from '../rootfs/output-digest.js';
 import { installGzipShim } from '../rootfs/gzip-shim.js';
 import { validateLfsPath, wipeLfs, readBuildState } from '../rootfs/lfs.js';
 import { unmountBelow } from '../rootfs/mounts.js';
 import { restoreSnapshot } from '../rootfs/restore.js';
-import type { SnapshotStore } from '../store/types.js';
+import type { SnapshotMeta, SnapshotStore, StoreEntry } from '../store/types.js';
 import type { Ccache } from './ccache.js';
 import { chooseCompilerCache, CompilerCacheSession, type CompilerCacheReport, type CompilerCacheRequest } from './compiler-cache.js';
+import { openOutputTap } from './output-tap.js';
 import { STAGE_TOOLS, preflight } from './preflight.js';
+import { sourceDateEpoch } from './source-date.js';
 import { runScript } from './script-runner.js';
 
 export interface StageRequest {
@@ -45,8 +48,17 @@ export interface StageRequest {
 
 export interface StageResult {
   stage: string;
+  /** '' when the key is unknown: lookupOnly on a stage whose parent is not stored. */
   key: string;
   parentKey: string | null;
+  /** Output digest of the stage's snapshot (built or stored). */
+  outputDigest?: string;
+  /** Output digest of the parent snapshot the key was computed from. */
+  parentDigest?: string | null;
+  /** What the store held for this stage before (a build's comparison), for the output explanation. */
+  previous?: SnapshotMeta;
+  /** The built snapshot's output manifest (encoded as in metadata). */
+  outputManifest?: string;
   cacheHit: boolean;
   /** Built in this run (false on a hit or with lookupOnly). */
   built: boolean;
@@ -65,7 +77,7 @@ export interface StageResult {
 interface StageJob {
   request: StageRequest;
   definition: StageDefinition;
-  key: StageKey;
+  key: ChainedKey<StoreEntry> & { key: string };
   lfs: string;
   pizlixDir: string;
   started: number;
@@ -73,11 +85,12 @@ interface StageJob {
 
 export async function runStage(request: StageRequest): Promise<StageResult> {
   const job = await prepareJob(request);
+  if ('waitsOn' in job) return job.waitsOn;
   const { definition, key } = job;
-  const existing = await request.store.lookup(key.key);
+  const existing = key.stored;
   if (existing) {
     log.info(`store (${request.store.kind}) has ${definition.name} (${formatBytes(existing.meta.size)}, built in ${formatDuration(existing.meta.buildSeconds)})`);
-    if (request.lookupOnly) return resultOf(job, { cacheHit: true });
+    if (request.lookupOnly) return resultOf(job, { cacheHit: true, outputDigest: existing.meta.outputDigest });
     const restored = await restoreStored(job);
     if (restored) return restored;
     log.warning(`the stored ${definition.name} snapshot failed verification; building the stage instead`);
@@ -88,8 +101,12 @@ export async function runStage(request: StageRequest): Promise<StageResult> {
   return buildStage(job);
 }
 
-/** Checks the request (the LFS root must not hold anything we keep) and computes the stage's key. */
-async function prepareJob(request: StageRequest): Promise<StageJob> {
+/**
+ * Checks the request (the LFS root must not hold anything we keep) and computes the stage's key from the
+ * output digest of the parent snapshot the store holds. With lookupOnly, a stage whose parent is not
+ * stored is a miss with no key; otherwise that is a MissingParentError.
+ */
+async function prepareJob(request: StageRequest): Promise<StageJob | { waitsOn: StageResult }> {
   const started = Date.now();
   const pizlixDir = path.resolve(request.pizlixDir);
   const manifest = loadChain({ pizlixDir, manifestFile: request.manifestFile });
@@ -100,15 +117,24 @@ async function prepareJob(request: StageRequest): Promise<StageJob> {
     ...(request.store.directory ? [{ what: 'store', path: request.store.directory }] : []),
     ...(request.protect ?? []),
   ]);
-  const keys = await group('Computing stage keys', () => computeKeys(manifest, { pizlixDir, keyExtra: request.keyExtra }));
-  const key = keys.find((k) => k.stage === definition.name)!;
-  log.info(`stage ${definition.name}: key ${key.key}`);
+  const key = await group('Computing stage keys', async () => {
+    const own = await computeKeys(manifest, { pizlixDir, keyExtra: request.keyExtra });
+    const ancestry = chainTo(manifest, definition.name).map((s) => own.find((k) => k.stage === s.name)!);
+    return (await chainKeys(ancestry, (k) => request.store.lookup(k))).pop()!;
+  });
+  if (key.key === undefined) {
+    const waited = key.waitsOn!;
+    if (!request.lookupOnly) throw new MissingParentError(waited, key.parentKey ?? undefined, request.store.kind, 'is not in');
+    log.info(`stage ${definition.name}: key unknown, it waits on ${waited}'s output, which the ${request.store.kind} store does not hold`);
+    return { waitsOn: { stage: definition.name, key: '', parentKey: key.parentKey, cacheHit: false, built: false, seconds: (Date.now() - started) / 1000 } };
+  }
+  log.info(`stage ${definition.name}: key ${key.key}${key.parentDigest ? ` (from ${definition.parent}'s output ${key.parentDigest.slice(0, 12)})` : ''}`);
   await mkdir(request.workDir, { recursive: true });
-  return { request, definition, key, lfs, pizlixDir, started };
+  return { request, definition, key: key as StageJob['key'], lfs, pizlixDir, started };
 }
 
 function resultOf(job: StageJob, outcome: Partial<StageResult> & { cacheHit: boolean }): StageResult {
-  return { stage: job.definition.name, key: job.key.key, parentKey: job.key.parentKey, built: false, seconds: (Date.now() - job.started) / 1000, ...outcome };
+  return { stage: job.definition.name, key: job.key.key, parentKey: job.key.parentKey, parentDigest: job.key.parentDigest, built: false, seconds: (Date.now() - job.started) / 1000, ...outcome };
 }
 
 /** A hit: the stored snapshot into $LFS. Undefined when the entry failed verification (a miss after all). */
@@ -116,7 +142,7 @@ async function restoreStored(job: StageJob): Promise<StageResult | undefined> {
   const fetched = await job.request.store.fetch(job.key.key, job.request.workDir);
   if (!fetched) return undefined;
   await group(`Restoring ${job.definition.name} into ${job.lfs}`, () => restoreSnapshot(fetched.file, job.lfs, job.definition.name));
-  return resultOf(job, { cacheHit: true, snapshot: fetched.file, snapshotSize: fetched.meta.size });
+  return resultOf(job, { cacheHit: true, snapshot: fetched.file, snapshotSize: fetched.meta.size, outputDigest: fetched.meta.outputDigest });
 }
 
 /** A miss: the parent's root filesystem, the entry script (through the compiler cache), its checks, and the snapshot published. */
@@ -135,11 +161,25 @@ async function buildStage(job: StageJob): Promise<StageResult> {
 }
 
 async function runAndPublish(job: StageJob, compilerCache?: CompilerCacheSession): Promise<StageResult> {
-  const { buildSeconds, logFile, snapshotPath, zstdCopy } = await runEntryScript(job, compilerCache);
+  const previous = await previousBuild(job);
+  const { buildSeconds, logFile, snapshotPath, zstdCopy, output: streamed } = await runEntryScript(job, compilerCache);
   await checkScriptResult(job, snapshotPath, logFile);
   const storeFile = await storableSnapshot(snapshotPath, zstdCopy);
-  const entry = await publishSnapshot(job, storeFile, buildSeconds);
-  return resultOf(job, { cacheHit: false, built: true, snapshot: storeFile, snapshotSize: entry.meta.size, buildSeconds, logFile });
+  const output = streamed ?? (await group(`Output digest of ${job.definition.name}`, () => digestArchive(storeFile, volatileOf(job.definition))));
+  log.info(`${job.definition.name}: output digest ${output.digest} (${output.manifest.size} paths)`);
+  const entry = await publishSnapshot(job, storeFile, buildSeconds, output);
+  return resultOf(job, { cacheHit: false, built: true, snapshot: storeFile, snapshotSize: entry.meta.size, buildSeconds, logFile, outputDigest: output.digest, outputManifest: entry.meta.outputManifest, previous });
+}
+
+/** The paths a stage's output digest ignores: the built-in few and the manifest's. */
+export function volatileOf(definition: StageDefinition): string[] {
+  return [...DEFAULT_VOLATILE, ...definition.volatile];
+}
+
+/** The newest stored build of this stage (another key), to say afterwards how the output changed. */
+async function previousBuild(job: StageJob): Promise<SnapshotMeta | undefined> {
+  const entries = await job.request.store.list(job.definition.name).catch(() => [] as StoreEntry[]);
+  return entries.find((e) => e.meta.key !== job.key.key)?.meta;
 }
 
 /** The newest compiler cache this build may read, restored from the store for the script's host-side builds. */
@@ -187,17 +227,24 @@ async function prepareRoot(job: StageJob): Promise<void> {
   if (!(await request.store.lookup(parentKey))) throw new MissingParentError(definition.parent, parentKey, request.store.kind, 'is not in');
   const parent = await request.store.fetch(parentKey, request.workDir);
   if (!parent) throw new MissingParentError(definition.parent, parentKey, request.store.kind, 'failed verification in');
+  // The key hashes this digest: the snapshot restored must be the one it was read from.
+  if (parent.meta.outputDigest !== key.parentDigest) throw new MissingParentError(definition.parent, parentKey, request.store.kind, 'failed verification in');
   await group(`Restoring parent ${definition.parent} into ${lfs}`, () => restoreSnapshot(parent.file, lfs, definition.parent!));
 }
 
 /** Runs the entry script as Pizlix runs it, with the gzip shim first on PATH; nothing it mounted outlives it. */
-async function runEntryScript(job: StageJob, compilerCache?: CompilerCacheSession): Promise<{ buildSeconds: number; logFile: string; snapshotPath: string; zstdCopy: string }> {
+async function runEntryScript(
+  job: StageJob,
+  compilerCache?: CompilerCacheSession,
+): Promise<{ buildSeconds: number; logFile: string; snapshotPath: string; zstdCopy: string; output?: OutputDigest }> {
   const { definition, request, lfs, pizlixDir } = job;
   const snapshotPath = path.join(pizlixDir, definition.snapshot);
   const zstdCopy = path.join(request.workDir, `lfs-${definition.name}.tar.zst`);
   await rm(snapshotPath, { force: true });
   await rm(zstdCopy, { force: true });
-  const shim = await installGzipShim(path.join(request.workDir, 'shim'), { snapshotPath, zstdCopy, pizlixTarball: request.pizlixTarball ?? false });
+  const tap = await openOutputTap(request.workDir, volatileOf(definition));
+  const shim = await installGzipShim(path.join(request.workDir, 'shim'), { snapshotPath, zstdCopy, pizlixTarball: request.pizlixTarball ?? false, alsoWriteTo: [tap.fifo] });
+  const epoch = await sourceDateEpoch(pizlixDir);
   const logFile = path.join(request.workDir, `${definition.name}.log`);
   await rm(logFile, { force: true });
   log.startGroup(`Building ${definition.name}: ${definition.script}`);
@@ -205,16 +252,23 @@ async function runEntryScript(job: StageJob, compilerCache?: CompilerCacheSessio
     const { seconds } = await runScript({
       script: path.join(pizlixDir, definition.script),
       cwd: pizlixDir,
-      env: withCompilerCache(compilerCache, { ...process.env, ...shim.env, LFS: lfs, PATH: `${shim.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` }),
+      env: withCompilerCache(compilerCache, {
+        ...process.env,
+        ...shim.env,
+        ...(epoch ? { SOURCE_DATE_EPOCH: epoch } : {}),
+        LFS: lfs,
+        PATH: `${shim.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+      }),
       logFile,
       label: `${definition.name} (${definition.script})`,
       timeoutSeconds: request.timeoutMinutes ? request.timeoutMinutes * 60 : undefined,
     });
     log.info(`${definition.name} built in ${formatDuration(seconds)}`);
-    return { buildSeconds: seconds, logFile, snapshotPath, zstdCopy };
+    return { buildSeconds: seconds, logFile, snapshotPath, zstdCopy, output: await tap.finish() };
   } catch (err) {
     throw new StageScriptError(`${definition.script} failed: ${errorMessage(err)}`, logFile, err);
   } finally {
+    await tap.finish();
     log.endGroup();
     // Whatever the script left mounted must not outlive it (the post step checks again).
     await unmountBelow(lfs);
@@ -238,11 +292,22 @@ async function checkScriptResult(job: StageJob, snapshotPath: string, logFile: s
   }
 }
 
-async function publishSnapshot(job: StageJob, storeFile: string, buildSeconds: number) {
+async function publishSnapshot(job: StageJob, storeFile: string, buildSeconds: number, output: OutputDigest) {
   const { definition, key, request } = job;
   const compression = (await detectCompression(storeFile)) === 'zstd' ? 'zstd' : 'gzip';
   return group(`Publishing ${definition.name} to the ${request.store.kind} store`, () =>
-    request.store.publish(storeFile, { key: key.key, stage: definition.name, parentKey: key.parentKey, compression, buildSeconds, inputs: key.inputs }),
+    request.store.publish(storeFile, {
+      key: key.key,
+      stage: definition.name,
+      parentKey: key.parentKey,
+      parentDigest: key.parentDigest,
+      outputDigest: output.digest,
+      outputManifest: encodeOutputManifest(output.manifest),
+      volatile: volatileOf(definition),
+      compression,
+      buildSeconds,
+      inputs: key.inputs,
+    }),
   );
 }
 

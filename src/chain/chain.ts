@@ -38,6 +38,7 @@ export function discoveredChain(pizlixDir: string): StageManifest {
       snapshot: s.snapshot,
       inputs: [],
       exclude: [],
+      volatile: [],
       reading: reader.readStage(s.name, s.script),
     })),
     source: `the scripts in ${absolute}`,

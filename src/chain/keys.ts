@@ -1,9 +1,11 @@
 /**
- * Stage keys. A key hashes what decides a stage's result: the key format, the stage's name, entry
- * script and snapshot name, its input files' ids, what it downloads (URLs and checksums), its parent's key
- * and optional extra material (a runner image id, say). Paths are relative to the checkout and nothing
- * machine-specific goes in, so the same sources give the same keys everywhere; a changed input changes its
- * stage's key and, through the parent key, every later stage's — never an earlier one's.
+ * Stage keys. A key hashes what decides a stage's result: its own material — the key format, the stage's
+ * name, entry script and snapshot name, its input files' ids, what it downloads (URLs and checksums) and
+ * optional extra material (a runner image id, say) — and its parent's *output digest* (the tree the parent
+ * produced, src/rootfs/output-digest.ts), not the parent's key. Paths are relative to the checkout and
+ * nothing machine-specific goes in, so the same sources give the same keys everywhere. A changed input
+ * changes its stage's key; the later stages' keys change only when that stage's output does ("early
+ * cutoff"). So a child's key is known only once its parent's snapshot is stored (chainKeys).
  */
 import path from 'node:path';
 import { requirePizlixDir } from './pizlix-dir.js';
@@ -15,12 +17,14 @@ import type { StageDefinition, StageManifest } from './manifest.js';
 import { staticOutputs } from './script-reader.js';
 import { isGlobPattern } from './shell-values.js';
 
-export const KEY_FORMAT = 1;
+export const KEY_FORMAT = 2;
 
+/** A stage's own key material, hashed; its key also needs the parent's output digest (stageKeyOf). */
 export interface StageKey {
   stage: string;
-  key: string;
-  parentKey: string | null;
+  parent: string | null;
+  /** Hash of the stage's own material (everything but its parent's output). */
+  ownHash: string;
   /** checkout-relative path → "<mode> <object id>" */
   inputs: Record<string, string>;
   /** What the stage downloads: URL and the checksums its scripts name. */
@@ -33,7 +37,7 @@ export interface KeyOptions {
   keyExtra?: string;
 }
 
-/** Every stage's key, in chain order, with its input files. */
+/** Every stage's own key material, in chain order, with its input files. */
 export async function computeKeys(manifest: StageManifest, options: KeyOptions): Promise<StageKey[]> {
   const pizlixDir = requirePizlixDir(options.pizlixDir);
   const checkoutRoot = path.dirname(pizlixDir);
@@ -45,10 +49,9 @@ export async function computeKeys(manifest: StageManifest, options: KeyOptions):
   const keys: StageKey[] = [];
   for (const [index, stage] of manifest.stages.entries()) {
     const network = (stage.reading?.network ?? []).map((n) => ({ url: n.url, checksums: [...n.checksums].sort() })).sort((a, b) => (a.url < b.url ? -1 : 1));
-    const parentKey = stage.parent ? keys.find((k) => k.stage === stage.parent)!.key : null;
     // The material is JSON, written piece by piece into the hash: a stage may have a hundred thousand inputs.
     const hash = createHash('sha256');
-    hash.update(JSON.stringify({ format: KEY_FORMAT, stage: stage.name, script: stage.script, snapshot: stage.snapshot, parent: parentKey, extra: options.keyExtra ?? '' }).slice(0, -1));
+    hash.update(JSON.stringify({ format: KEY_FORMAT, stage: stage.name, script: stage.script, snapshot: stage.snapshot, parent: stage.parent, extra: options.keyExtra ?? '' }).slice(0, -1));
     hash.update(',"inputs":[');
     const files: number[] = [];
     let count = 0;
@@ -68,9 +71,54 @@ export async function computeKeys(manifest: StageManifest, options: KeyOptions):
     const rest = JSON.stringify({ ...(network.length > 0 ? { network } : {}), ...(stage.keyExtra !== undefined ? { stageExtra: stage.keyExtra } : {}) });
     hash.update(rest === '{}' ? ']}' : `],${rest.slice(1)}`);
     if (count === 0) log.warning(`stage ${stage.name}: no file matches its inputs under ${checkoutRoot}`);
-    keys.push(stageKey({ stage: stage.name, key: `pizlix-${stage.name}-${hash.digest('hex').slice(0, 40)}`, parentKey, network }, checkout, files));
+    keys.push(stageKey({ stage: stage.name, parent: stage.parent, ownHash: hash.digest('hex'), network }, checkout, files));
   }
   return keys;
+}
+
+/** The stage's key: its own material and the output digest of the parent snapshot it starts from (null: first stage). */
+export function stageKeyOf(own: Pick<StageKey, 'stage' | 'ownHash'>, parentDigest: string | null): string {
+  const hash = createHash('sha256').update(JSON.stringify({ format: KEY_FORMAT, own: own.ownHash, parentOutput: parentDigest }));
+  return `pizlix-${own.stage}-${hash.digest('hex').slice(0, 40)}`;
+}
+
+/** A stage's key as far as the store tells it. */
+export interface ChainedKey<T> extends StageKey {
+  /** Undefined while the parent's output is unknown: the parent is not stored yet (it will be built first). */
+  key?: string;
+  parentKey: string | null;
+  parentDigest: string | null;
+  /** The stage whose stored output this key waits on, when `key` is undefined. */
+  waitsOn?: string;
+  /** What the store holds for `key`. */
+  stored?: T;
+}
+
+/**
+ * The keys of `keys` (chain order) that the store makes known: the first stage's always; a child's once
+ * its parent's snapshot is stored with an output digest. lookup(key) asks the store (undefined: absent).
+ */
+export async function chainKeys<T extends { meta: { outputDigest?: string } }>(keys: StageKey[], lookup: (key: string) => Promise<T | undefined>): Promise<Array<ChainedKey<T>>> {
+  const chained: Array<ChainedKey<T>> = [];
+  for (const own of keys) {
+    const parent = own.parent === null ? undefined : chained.find((c) => c.stage === own.parent);
+    if (own.parent !== null && !parent) throw new Error(`internal: stage ${own.stage} comes before its parent ${own.parent}`);
+    const parentDigest = parent ? parent.stored?.meta.outputDigest : null;
+    // Field by field: spreading `own` would build its (lazy, possibly huge) input list.
+    const { stage, network, ownHash } = own;
+    const fields = { stage, parent: own.parent, ownHash, network, parentKey: parent?.key ?? null, parentDigest: parentDigest ?? null };
+    const entry: ChainedKey<T> = Object.defineProperty(fields as ChainedKey<T>, 'inputs', {
+      enumerable: true,
+      get: () => own.inputs,
+    });
+    if (parentDigest === undefined) entry.waitsOn = parent!.stage;
+    else {
+      entry.key = stageKeyOf(own, parentDigest);
+      entry.stored = await lookup(entry.key);
+    }
+    chained.push(entry);
+  }
+  return chained;
 }
 
 /**
@@ -160,8 +208,9 @@ function uniqueWanted(list: WantedPath[]): WantedPath[] {
   return [...seen.values()];
 }
 
-/** The first characters of a key's hash, for tables. */
-export function shortKey(key: string): string {
+/** The first characters of a key's hash, for tables ('…' for a key not known yet). */
+export function shortKey(key: string | null | undefined): string {
+  if (!key) return '…';
   return key.slice(key.lastIndexOf('-') + 1, key.lastIndexOf('-') + 13);
 }
 

@@ -26,6 +26,11 @@ export interface StageDefinition {
   exclude: string[];
   /** Extra key material of this stage (and, through the parent key, of every later stage). */
   keyExtra?: string;
+  /**
+   * Globs (relative to the root filesystem, no leading slash) the stage's output digest ignores, besides
+   * DEFAULT_VOLATILE: outputs that differ from build to build without meaning anything.
+   */
+  volatile: string[];
   /** What reading the stage's scripts found, when the chain was discovered. */
   reading?: StageReading;
 }
@@ -55,9 +60,22 @@ export interface ParsedManifest {
     inputs?: string[];
     exclude?: string[];
     keyExtra?: string;
+    volatile?: string[];
   }>;
   source: string;
 }
+
+/**
+ * Paths every stage's output digest ignores. Few on purpose: each one hides real differences.
+ */
+export const DEFAULT_VOLATILE: readonly string[] = [
+  // The build state file: the toolkit rewrites it on every restore, and a stage writes '<stage>-part' then '<stage>'.
+  'sources/lfsbuildstate',
+  // Left by an interrupted restore of this toolkit (lfs.ts), never part of a stage's result.
+  '.pizlix-stage-*',
+  // Core dumps: Pizlix's tar already excludes their contents; the directory's listing would follow crashes.
+  'var/coredumps/**',
+];
 
 const stageNamePattern = '^[a-z0-9][a-z0-9._-]{0,63}$';
 
@@ -85,6 +103,7 @@ export const manifestSchema = {
           inputs: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
           exclude: { type: 'array', items: { type: 'string', minLength: 1 } },
           'key-extra': { type: 'string' },
+          volatile: { type: 'array', items: { type: 'string', minLength: 1 } },
         },
       },
     },
@@ -99,6 +118,7 @@ const EXPECTATIONS: Record<string, string> = {
   parent: 'the name of an earlier stage, or null for the first stage',
   snapshot: 'a tarball name such as lfs-<stage>.tar.gz',
   inputs: 'a non-empty list of paths or globs relative to the checkout',
+  volatile: 'a list of globs relative to the root filesystem, such as var/log/**',
 };
 
 const ajv = new Ajv({ allErrors: true, strict: true });
@@ -108,7 +128,7 @@ interface RawManifest {
   version: 1;
   mode?: ManifestMode;
   exclude?: string[];
-  stages: Array<{ name: string; parent?: string | null; script?: string; snapshot?: string; inputs?: string[]; exclude?: string[]; 'key-extra'?: string }>;
+  stages: Array<{ name: string; parent?: string | null; script?: string; snapshot?: string; inputs?: string[]; exclude?: string[]; 'key-extra'?: string; volatile?: string[] }>;
 }
 
 export function readManifestFile(file: string): ParsedManifest {
@@ -144,10 +164,15 @@ export function parseManifestText(text: string, source: string): ParsedManifest 
         throw new InputError('manifest', `${field}/inputs: '${input}' leaves the checkout`, 'paths relative to the checkout');
       }
     }
+    for (const pattern of stage.volatile ?? []) {
+      if (pattern.startsWith('/') || pattern.split('/').includes('..')) {
+        throw new InputError('manifest', `${field}/volatile: '${pattern}' is not a path inside the root filesystem`, "globs relative to the root filesystem without a leading '/' or '..', such as var/log/**");
+      }
+    }
     if (mode === 'amend') {
       for (const key of ['parent', 'script', 'snapshot'] as const) {
         if (stage[key] !== undefined) {
-          throw new InputError('manifest', `${field}/${key}: not allowed with mode: amend`, `only inputs, exclude and key-extra (the scripts define ${key}; use mode: replace to define the chain here)`);
+          throw new InputError('manifest', `${field}/${key}: not allowed with mode: amend`, `only inputs, exclude, key-extra and volatile (the scripts define ${key}; use mode: replace to define the chain here)`);
         }
       }
       continue;
@@ -166,7 +191,7 @@ export function parseManifestText(text: string, source: string): ParsedManifest 
   return {
     mode,
     exclude: manifest.exclude ?? [],
-    stages: manifest.stages.map((s) => ({ name: s.name, parent: s.parent, script: s.script, snapshot: s.snapshot, inputs: s.inputs, exclude: s.exclude, keyExtra: s['key-extra'] })),
+    stages: manifest.stages.map((s) => ({ name: s.name, parent: s.parent, script: s.script, snapshot: s.snapshot, inputs: s.inputs, exclude: s.exclude, keyExtra: s['key-extra'], volatile: s.volatile })),
     source,
   };
 }
@@ -194,6 +219,7 @@ export function manifestChain(parsed: ParsedManifest): StageManifest {
       inputs: stage.inputs!,
       exclude: [...parsed.exclude, ...(stage.exclude ?? [])],
       keyExtra: stage.keyExtra,
+      volatile: stage.volatile ?? [],
     });
   }
   return { version: MANIFEST_VERSION, stages, source: parsed.source, origin: 'manifest', problems: [] };
@@ -210,6 +236,7 @@ export function amendChain(discovered: StageManifest, parsed: ParsedManifest): S
     stage.inputs = [...stage.inputs, ...(extra.inputs ?? [])];
     stage.exclude = [...stage.exclude, ...(extra.exclude ?? [])];
     if (extra.keyExtra !== undefined) stage.keyExtra = extra.keyExtra;
+    stage.volatile = [...stage.volatile, ...(extra.volatile ?? [])];
   }
   return { ...discovered, stages, source: `${discovered.source}, amended by ${parsed.source}`, origin: 'amended' };
 }

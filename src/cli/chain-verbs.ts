@@ -7,7 +7,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { loadChain } from '../chain/chain.js';
 import { checkChain, hasFindings, type ChainReport } from '../chain/check.js';
-import { computeKeys, manifestPattern, shortKey } from '../chain/keys.js';
+import { computeKeys, manifestPattern } from '../chain/keys.js';
 import { findStage, MANIFEST_VERSION, type StageDefinition, type StageManifest } from '../chain/manifest.js';
 import { formatTrail } from '../chain/references.js';
 import { staticOutputs } from '../chain/script-reader.js';
@@ -82,10 +82,10 @@ async function printInputs(manifest: StageManifest, name: string, options: Chain
   ];
   if (!stage.reading) rows.unshift({ path: `${pizlixRel}/${stage.script}`, kind: 'file', files: 1, how: 'entry script', where: manifest.source });
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ stage: stage.name, key: key.key, files: files.length, inputs: rows, network: key.network }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ stage: stage.name, ownHash: key.ownHash, files: files.length, inputs: rows, network: key.network }, null, 2)}\n`);
     return;
   }
-  log.info(`${stage.name}: key ${shortKey(key.key)}, ${files.length} files from ${rows.length} inputs${key.network.length ? `, ${key.network.length} downloads` : ''} (${manifest.source})`);
+  log.info(`${stage.name}: own inputs ${key.ownHash.slice(0, 12)} (the key also hashes ${stage.parent ?? 'no'} parent's output), ${files.length} files from ${rows.length} inputs${key.network.length ? `, ${key.network.length} downloads` : ''} (${manifest.source})`);
   log.info(textTable([['Input', 'Kind', 'Files', 'Why', 'Script line'], ...rows.map((r) => [r.path, r.kind, String(r.files), r.how, r.where])]));
   if (key.network.length > 0) {
     log.info(`\nfetches from the network:`);

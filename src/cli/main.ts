@@ -29,7 +29,10 @@ const pipelineOptions = {
   image: boolean('Make the disk image of the last stage.', { default: 'true', only: 'cli' }),
   boot: boolean('Boot-test the image.', { default: 'true', only: 'cli' }),
 };
-const explainOptions = omit(planOptions, 'json', 'max-stages');
+const explainOptions = {
+  ...omit(planOptions, 'json', 'max-stages'),
+  output: boolean("Compare the stage's output (the per-path output manifests) instead of its inputs.", { default: 'false', only: 'cli' }),
+};
 
 export function cli(): Command {
   const program = new Command('pizlix-stage').description('Build Pizlix stage by stage through a snapshot store, on a workstation or a runner.');
@@ -59,7 +62,7 @@ export function cli(): Command {
   });
 
   addCliOptions(
-    program.command('explain <stage> [from] [to]').description('which inputs differ between two keys of a stage (default: the newest stored key and the current one)'),
+    program.command('explain <stage> [from] [to]').description('which inputs (--output: which output paths) differ between two keys of a stage (default: the newest stored key and the current one)'),
     explainOptions,
   ).action(async (stage: string, from: string | undefined, to: string | undefined, parsed: Parsed) => {
     await explainVerb(stage, from, to, readCliOptions(explainOptions, parsed));

@@ -3,15 +3,16 @@ import path from 'node:path';
 import { InputError, StageScriptError } from '../util/errors.js';
 import { formatDuration } from '../util/format.js';
 import { log } from '../util/log.js';
-import { computeKeys, shortKey } from '../chain/keys.js';
-import { STAGE_TABLE_HEADER, describeCompilerCache, logTail, stageTableRow } from '../build/report.js';
+import { chainKeys, computeKeys, shortKey } from '../chain/keys.js';
 import { loadChain } from '../chain/chain.js';
 import { chainTo, type StageManifest } from '../chain/manifest.js';
+import { STAGE_TABLE_HEADER, describeCompilerCache, logTail, outputSummaryLines, stageTableRow } from '../build/report.js';
 import { runStage, type StageResult } from '../build/run-stage.js';
 import { storeRequest } from '../options/common.js';
 import type { Values } from '../options/option.js';
 import type { planOptions, stageOptions } from '../options/stage.js';
-import { describeExplanation, explain, planStages } from '../plan/plan.js';
+import { describeExplanation, explain, planStages, planVerdict } from '../plan/plan.js';
+import { describeOutput, explainOutput } from '../plan/output-explanation.js';
 import { openStore } from '../store/index.js';
 import type { SnapshotStore } from '../store/types.js';
 import { textTable } from './table.js';
@@ -35,8 +36,7 @@ export async function buildStages(stages: string[], options: StageValues): Promi
   const results: StageResult[] = [];
   for (const stage of stages) {
     try {
-      results.push(
-        await runStage({
+      const result = await runStage({
           stage,
           pizlixDir: options.pizlixDir,
           manifestFile: options.manifest,
@@ -48,8 +48,9 @@ export async function buildStages(stages: string[], options: StageValues): Promi
           lookupOnly: options.lookupOnly,
           compilerCache: { kind: options.compilerCache, maxBytes: options.compilerCacheSize! },
           pizlixTarball: options.pizlixTarball,
-        }),
-      );
+      });
+      results.push(result);
+      for (const line of outputSummaryLines(result)) log.info(line);
     } catch (err) {
       printResults(results);
       const tail = err instanceof StageScriptError ? await logTail(err.logFile, 30) : undefined;
@@ -76,10 +77,12 @@ export async function planVerb(options: PlanValues): Promise<void> {
   const rows = plan.map((p) => [
     p.stage,
     shortKey(p.key),
-    p.inStore ? 'stored' : 'to build',
+    p.inStore ? 'stored' : p.waitsOn ? planVerdict(p) : 'to build',
     p.inStore
       ? ''
-      : p.changes
+      : p.waitsOn
+        ? `key known once ${p.waitsOn} is stored`
+        : p.changes
         ? `${p.changes.changed.length} changed, ${p.changes.added.length} added, ${p.changes.removed.length} removed${p.changes.parentChanged ? ', parent changed' : ''}`
         : 'never built',
     p.estimatedSeconds !== undefined ? formatDuration(p.estimatedSeconds) : '?',
@@ -87,19 +90,33 @@ export async function planVerb(options: PlanValues): Promise<void> {
   log.info(textTable([['Stage', 'Key', 'Store', 'Why', 'Build time'], ...rows]));
 }
 
-/** Which inputs differ between two keys of a stage: stored keys by (a part of) their name, or the current one. */
-export async function explainVerb(stage: string, from: string | undefined, to: string | undefined, options: PlanValues): Promise<void> {
+/**
+ * Which inputs (or, with `output`, which output paths) differ between two builds of a stage: stored keys
+ * by (a part of) their name; by default the newest stored build other than `to` (or than the current key).
+ */
+export async function explainVerb(stage: string, from: string | undefined, to: string | undefined, options: PlanValues & { output?: boolean }): Promise<void> {
   const store = await openCliStore(options);
   const manifest = chainOf(options);
-  chainTo(manifest, stage);
+  const ancestry = chainTo(manifest, stage);
   const stored = await store.list(stage);
   const find = (key: string) => {
     const entry = stored.find((e) => e.meta.key === key || e.meta.key.endsWith(key) || e.meta.key.includes(`-${key}`));
     if (!entry) throw new InputError('key', `no stored ${stage} snapshot has key '${key}'`, `one of: ${stored.map((e) => e.meta.key).join(', ') || '(none stored)'}`);
     return entry.meta;
   };
-  const current = (await computeKeys(manifest, { pizlixDir: options.pizlixDir, keyExtra: options.keyExtra })).find((k) => k.stage === stage)!;
-  const after = to ? find(to) : current;
+  const own = await computeKeys(manifest, { pizlixDir: options.pizlixDir, keyExtra: options.keyExtra });
+  const current = (await chainKeys(ancestry.map((s) => own.find((k) => k.stage === s.name)!), (k) => store.lookup(k))).pop()!;
+  if (options.output) {
+    const after = to ? find(to) : (current.stored?.meta ?? stored[0]?.meta);
+    if (!after) throw new InputError('to', `the store holds no ${stage} snapshot`, 'build the stage first');
+    const before = from ? find(from) : stored.find((e) => e.meta.key !== after.key)?.meta;
+    if (!before) throw new InputError('from', `the store holds no other ${stage} snapshot to compare with`, 'a stored key of this stage');
+    log.info(`${stage} output: ${before.key} → ${after.key}`);
+    for (const line of describeOutput(stage, explainOutput(before, after), 200)) log.info(line);
+    return;
+  }
+  if (!to && !current.key) throw new InputError('to', `${stage}'s key is not known yet: it waits on ${current.waitsOn}'s output`, `a stored key of ${stage} to compare, or build ${current.waitsOn} first`);
+  const after = to ? find(to) : { ...current, key: current.key! };
   const before = from ? find(from) : stored.find((e) => e.meta.key !== after.key)?.meta;
   if (!before) throw new InputError('from', `the store holds no other ${stage} snapshot to compare with`, 'a stored key of this stage');
   log.info(`${stage}: ${before.key} → ${after.key}`);

@@ -22,6 +22,7 @@ import { CommandError } from '../util/errors.js';
 import { run, tail, which } from '../util/exec.js';
 import { ByteProgress } from '../util/progress.js';
 import { MemberGuard, type ArchiveSummary } from './member-guard.js';
+import { OutputDigester, type OutputDigest } from './output-digest.js';
 import { TarHeaderScanner } from './tar-headers.js';
 
 export type { ArchiveSummary } from './member-guard.js';
@@ -168,4 +169,28 @@ export async function extractSnapshot(
 export async function emptyDirectory(dir: string): Promise<void> {
   const children = await readdir(dir).catch(() => [] as string[]);
   if (children.length > 0) await run('rm', ['-rf', '--one-file-system', '--', ...children.map((c) => path.join(dir, c))]);
+}
+
+/**
+ * The output digest of an archive file (see output-digest.ts), for a snapshot that was not written
+ * through the gzip shim, where the digest is taken from the stream as it is saved.
+ */
+export async function digestArchive(file: string, volatile: readonly string[] = []): Promise<OutputDigest> {
+  const digester = new OutputDigester(volatile);
+  const progress = new ByteProgress(`output digest of ${path.basename(file)}`);
+  const input = await openUncompressed(file);
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      try {
+        digester.push(chunk);
+        progress.add(chunk.length);
+        cb();
+      } catch (err) {
+        cb(err as Error);
+      }
+    },
+  });
+  await Promise.all([pipeline(input.stream, sink).catch((err) => (input.stop(), Promise.reject(err))), input.done]);
+  progress.finish();
+  return digester.finish();
 }

@@ -9,8 +9,8 @@
  *     and make_disk_image.sh) detects that from its first bytes and reads it; gunzip and `tar -z` do not.
  *   - pizlixTarball true: a real gzip tarball as Pizlix writes it, compressed with pigz on every core,
  *     and the zstd copy for the store from the same stream.
- * Other readers of the uncompressed stream can be added (`alsoReadBy`, e.g. a digest of the archive):
- * they get a copy through tee, without reading the tree again.
+ * Other readers of the uncompressed stream can be added (`alsoReadBy`, or `alsoWriteTo` for a FIFO the
+ * stage job reads the output digest from): they get a copy through tee, without reading the tree again.
  * Any other use of gzip (with file arguments or options other than -d) goes to the real gzip.
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
@@ -34,6 +34,8 @@ export interface GzipShimOptions {
   pizlixTarball: boolean;
   /** Shell commands that also read the uncompressed archive on their stdin. */
   alsoReadBy?: string[];
+  /** FIFOs (opened for reading by someone else) that tee also writes the uncompressed archive to. */
+  alsoWriteTo?: string[];
 }
 
 /** Writes the shim into dir/bin. */
@@ -60,7 +62,7 @@ fail() { rm -f "$PIZLIX_STAGE_ZSTD_COPY"; echo "gzip shim: $1" >&2; exit 1; }
 if [ $# -eq 0 ] && [ -n "$PIZLIX_STAGE_SNAPSHOT" ] && [ -n "$PIZLIX_STAGE_ZSTD_COPY" ] \\
    && [ "$(readlink -f /proc/$$/fd/1)" = "$PIZLIX_STAGE_SNAPSHOT" ]; then
   rm -f "$PIZLIX_STAGE_ZSTD_COPY"
-${side.length === 0 ? `  ${main} || fail "${main.split(' ')[0]} failed"` : teeToSideReaders(main, side)}
+${side.length === 0 && !options.alsoWriteTo?.length ? `  ${main} || fail "${main.split(' ')[0]} failed"` : teeToSideReaders(main, side, options.alsoWriteTo ?? [])}
   ${afterwards}
   exit 0
 fi
@@ -69,14 +71,14 @@ exec ${q(realGzip)} "$@"
 `;
 }
 
-/** tee to one FIFO per side reader, the main compressor on tee's stdout; every status checked. */
-function teeToSideReaders(main: string, side: string[]): string {
+/** tee to one FIFO per side reader and to the given FIFOs, the main compressor on tee's stdout; every status checked. */
+function teeToSideReaders(main: string, side: string[], fifos: string[]): string {
   const lines = ['  dir=$(mktemp -d) || fail "mktemp failed"', '  pids=()'];
   side.forEach((command, i) => {
     lines.push(`  mkfifo "$dir/${i}" || fail "mkfifo failed"`, `  ${command} < "$dir/${i}" & pids+=($!)`);
   });
   lines.push(
-    `  tee ${side.map((_c, i) => `"$dir/${i}"`).join(' ')} | ${main}`,
+    `  tee ${[...side.map((_c, i) => `"$dir/${i}"`), ...fifos.map(q)].join(' ')} | ${main}`,
     '  statuses=("${PIPESTATUS[@]}")',
     '  for pid in "${pids[@]}"; do wait "$pid" || statuses+=(side$?); done',
     '  rm -rf "$dir"',

@@ -22,7 +22,20 @@ export interface TarMember {
   linkname: string;
   /** Bytes of file contents once extracted (a sparse file's full size). */
   size: number;
+  /** Permission bits with setuid, setgid and sticky (the header's mode, less any file-type bits). */
+  mode: number;
+  /** Numeric owner and group (pax uid/gid when present). */
+  uid: number;
+  gid: number;
+  /** Device numbers of a character or block device; 0 otherwise. */
+  devmajor: number;
+  devminor: number;
+  /** Extended attributes from pax records (SCHILY.xattr.*, as GNU tar --xattrs writes them), values as latin1 bytes. */
+  xattrs?: Record<string, string>;
 }
+
+/** Receives the data bytes of each member (padding excluded), in order, after its onMember call. */
+export type MemberDataSink = (chunk: Buffer) => void;
 
 const BLOCK = 512;
 /** Long names and pax records are small; a huge one is a hostile archive, not a file name. */
@@ -126,6 +139,10 @@ export class TarHeaderScanner {
   private pending: Pending = {};
   private offset = 0;
   private ended = false;
+  /** Of `skip`, bytes that are the current member's data (the rest is padding), for the data sink. */
+  private dataLeft = 0;
+  /** Stored data bytes of a GNU sparse member, passed on once its extension headers are read. */
+  private sparseStored = 0;
   /** Bytes consumed so far (the uncompressed archive). */
   get bytes(): number {
     return this.offset;
@@ -135,7 +152,10 @@ export class TarHeaderScanner {
     return this.ended;
   }
 
-  constructor(private readonly onMember: (member: TarMember) => void) {}
+  constructor(
+    private readonly onMember: (member: TarMember) => void,
+    private readonly onData?: MemberDataSink,
+  ) {}
 
   push(chunk: Buffer): void {
     let at = 0;
@@ -144,6 +164,11 @@ export class TarHeaderScanner {
       if (this.skip > 0) {
         at += Math.min(this.skip, chunk.length - at);
         this.skip -= at - before;
+        if (this.dataLeft > 0) {
+          const data = Math.min(this.dataLeft, at - before);
+          this.dataLeft -= data;
+          this.onData?.(chunk.subarray(before, before + data));
+        }
       } else if (this.collecting) {
         at = this.collect(chunk, at);
       } else if (this.headerFill === 0 && chunk.length - at >= BLOCK) {
@@ -175,7 +200,10 @@ export class TarHeaderScanner {
     if (this.sparseExtensions > 0) {
       // 21 sparse entries of 24 bytes, then the "more extensions follow" flag at 504.
       this.sparseExtensions = block[504] ? 1 : 0;
-      if (this.sparseExtensions === 0) this.skip = this.sparseData;
+      if (this.sparseExtensions === 0) {
+        this.skip = this.sparseData;
+        this.dataLeft = this.sparseStored;
+      }
       return;
     }
     if (isZeroBlock(block, 0)) {
@@ -204,20 +232,37 @@ export class TarHeaderScanner {
     if (dataSize > 0 && !WITH_DATA.has(typeflag) && TYPES[typeflag] !== undefined) {
       throw new UnsafeArchiveError(field(block, 0, 100), `a ${type} member carrying ${dataSize} bytes of data`);
     }
-    const member: TarMember = { name: this.memberName(block), type, linkname: this.pending.longLink ?? pax?.get('linkpath') ?? field(block, 157, 100), size: dataSize };
+    const member: TarMember = {
+      name: this.memberName(block),
+      type,
+      linkname: this.pending.longLink ?? pax?.get('linkpath') ?? field(block, 157, 100),
+      size: dataSize,
+      mode: numeric(block, 100, 8, 'mode') & 0o7777,
+      uid: pax?.has('uid') ? Number(pax.get('uid')) : numeric(block, 108, 8, 'uid'),
+      gid: pax?.has('gid') ? Number(pax.get('gid')) : numeric(block, 116, 8, 'gid'),
+      devmajor: type === 'character-device' || type === 'block-device' ? numeric(block, 329, 8, 'device major') : 0,
+      devminor: type === 'character-device' || type === 'block-device' ? numeric(block, 337, 8, 'device minor') : 0,
+    };
+    if (pax) {
+      for (const [k, v] of pax) if (k.startsWith('SCHILY.xattr.')) (member.xattrs ??= {})[k.slice('SCHILY.xattr.'.length)] = v;
+    }
     if (typeflag === 'S') {
       member.size = numeric(block, 483, 12, 'sparse real size');
       if (block[482]) {
         this.sparseExtensions = 1;
         this.sparseData = Math.ceil(dataSize / BLOCK) * BLOCK;
+        this.sparseStored = dataSize;
       }
     } else if (pax?.has('GNU.sparse.realsize') || pax?.has('GNU.sparse.size')) {
       member.size = Number(pax.get('GNU.sparse.realsize') ?? pax.get('GNU.sparse.size'));
     }
     if (type === 'directory' && typeflag !== 'D') member.size = 0;
     this.pending = {};
-    if (this.sparseExtensions === 0) this.skip = Math.ceil(dataSize / BLOCK) * BLOCK;
     this.onMember(member);
+    if (this.sparseExtensions === 0) {
+      this.skip = Math.ceil(dataSize / BLOCK) * BLOCK;
+      this.dataLeft = dataSize;
+    }
   }
 
   private memberName(block: Buffer): string {

@@ -49,8 +49,17 @@ export function decodeMeta(text: string, expectedKey?: string): SnapshotMeta {
   if (typeof meta.created !== 'string') problems.push('created missing');
   if (meta.trust !== 'trusted' && meta.trust !== 'untrusted') problems.push('trust missing');
   if (typeof meta.inputs !== 'object' || meta.inputs === null) problems.push('inputs missing');
+  // Output fields are optional (entries written before digests existed) but must be well-formed when present.
+  if (meta.outputDigest !== undefined && !isHexDigest(meta.outputDigest)) problems.push('outputDigest malformed');
+  if (meta.parentDigest !== undefined && meta.parentDigest !== null && !isHexDigest(meta.parentDigest)) problems.push('parentDigest malformed');
+  if (meta.outputManifest !== undefined && (typeof meta.outputManifest !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(meta.outputManifest))) problems.push('outputManifest is not base64');
+  if (meta.volatile !== undefined && !(Array.isArray(meta.volatile) && meta.volatile.every((v) => typeof v === 'string'))) problems.push('volatile is not a list of globs');
   if (problems.length > 0) throw new IntegrityError(`metadata of '${expectedKey ?? meta.key}' is invalid: ${problems.join(', ')}`);
   return meta as SnapshotMeta;
+}
+
+function isHexDigest(value: unknown): boolean {
+  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
 }
 
 /** Checks size and sha256 of a snapshot file against its metadata (with progress); throws IntegrityError. */

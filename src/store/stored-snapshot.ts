@@ -6,9 +6,9 @@
  */
 import path from 'node:path';
 import { InputError } from '../util/errors.js';
-import { computeKeys } from '../chain/keys.js';
+import { chainKeys, computeKeys } from '../chain/keys.js';
 import { loadChain } from '../chain/chain.js';
-import { findStage } from '../chain/manifest.js';
+import { chainTo, findStage } from '../chain/manifest.js';
 import type { FetchedSnapshot, SnapshotStore } from './types.js';
 
 export interface StoredSnapshotRequest {
@@ -23,8 +23,13 @@ export interface StoredSnapshotRequest {
 export async function fetchStageSnapshot(request: StoredSnapshotRequest): Promise<FetchedSnapshot & { key: string }> {
   const manifest = loadChain({ pizlixDir: request.pizlixDir, manifestFile: request.manifestFile });
   const definition = findStage(manifest, request.stage);
-  const keys = await computeKeys(manifest, { pizlixDir: path.resolve(request.pizlixDir), keyExtra: request.keyExtra });
-  const { key } = keys.find((k) => k.stage === definition.name)!;
+  const own = await computeKeys(manifest, { pizlixDir: path.resolve(request.pizlixDir), keyExtra: request.keyExtra });
+  // Keys chain on output digests: the stage's key is known from the stored snapshots of its ancestors.
+  const chained = (await chainKeys(chainTo(manifest, definition.name).map((s) => own.find((k) => k.stage === s.name)!), (k) => request.store.lookup(k))).pop()!;
+  if (!chained.key) {
+    throw new InputError('stage', `the ${request.store.kind} store holds no ${chained.waitsOn} snapshot for this checkout, so ${definition.name}'s key is unknown`, `build the chain up to ${definition.name} first (with needs:)`);
+  }
+  const key = chained.key;
   const fetched = await request.store.fetch(key, request.workDir);
   if (!fetched) {
     throw new InputError(

@@ -24,6 +24,17 @@ export interface SnapshotMeta {
   key: string;
   stage: string;
   parentKey: string | null;
+  /** Output digest of the parent snapshot this one was built on (what the key hashes), null for the first stage. */
+  parentDigest?: string | null;
+  /**
+   * Output digest of this snapshot (src/rootfs/output-digest.ts): equal digests mean equal trees, so the
+   * later stages' keys, which hash it, stay the same.
+   */
+  outputDigest?: string;
+  /** Per-path output manifest, gzip + base64 (encodeOutputManifest); for explanations only. */
+  outputManifest?: string;
+  /** The volatile globs the digest ignored. */
+  volatile?: string[];
   /** Bytes of the snapshot file. */
   size: number;
   /** sha256 (hex) of the snapshot file. */

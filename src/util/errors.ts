@@ -76,9 +76,9 @@ export class StageScriptError extends Error {
 
 /** A stage cannot start: its parent's snapshot is not in the store (or is corrupt there). */
 export class MissingParentError extends Error {
-  constructor(readonly parent: string, readonly parentKey: string, store: string, problem: 'is not in' | 'failed verification in') {
+  constructor(readonly parent: string, readonly parentKey: string | undefined, store: string, problem: 'is not in' | 'failed verification in') {
     super(
-      `parent stage '${parent}' (key ${parentKey}) ${problem} the ${store} store; ${problem === 'is not in' ? `build '${parent}' first (with the same checkout, manifest, key-extra and store)` : `rebuild '${parent}'`}`,
+      `parent stage '${parent}' (key ${parentKey ?? 'unknown: its own parent is not stored either'}) ${problem} the ${store} store; ${problem === 'is not in' ? `build '${parent}' first (with the same checkout, manifest, key-extra and store)` : `rebuild '${parent}'`}`,
     );
     this.name = 'MissingParentError';
   }

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     const options = readActionOptions(imageOptions);
     const { stage } = options;
     let snapshot = options.snapshot;
+    let key = '';
     if (snapshot && stage) throw new InputError('stage', 'given together with snapshot', 'either snapshot (a tarball) or stage (a snapshot from the store), not both');
     if (!snapshot && !stage) throw new InputError('snapshot', 'is required', 'the path of a stage snapshot (.tar, .tar.gz, .tar.zst), or stage');
     if (stage) {
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
       });
       core.info(`stage ${stage}: snapshot ${fetched.key} from the ${store.kind} store`);
       snapshot = fetched.file;
+      key = fetched.key;
     }
     const result = await buildDiskImage({
       snapshot: snapshot!,
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
       compress: options.compress,
     });
     core.setOutput('image', result.image);
+    core.setOutput('key', key);
     core.setOutput('vmdk', result.vmdk ?? '');
     core.setOutput('compressed', result.compressed ?? '');
     core.setOutput('sha256sums', result.sha256sums);

@@ -56,12 +56,12 @@ function setOutputs(plan: PlannedStage[]): void {
   const estimate = toBuild.reduce((sum, p) => sum + (p.estimatedSeconds ?? 0), 0);
   core.setOutput(
     'plan',
-    JSON.stringify(plan.map(({ stage, key, parentKey, inStore, estimatedSeconds, changes, network }) => ({ stage, key, parentKey, inStore, estimatedSeconds: estimatedSeconds ?? null, changes: changes ?? null, network }))),
+    JSON.stringify(plan.map(({ stage, key, parentKey, inStore, waitsOn, estimatedSeconds, changes, network }) => ({ stage, key, parentKey, inStore, waitsOn: waitsOn ?? null, estimatedSeconds: estimatedSeconds ?? null, changes: changes ?? null, network }))),
   );
   core.setOutput('stages', JSON.stringify(plan.map((p) => p.stage)));
   core.setOutput('stage-count', String(plan.length));
   core.setOutput('last-stage', last.stage);
-  core.setOutput('last-key', last.key);
+  core.setOutput('last-key', last.key ?? '');
   core.setOutput('matrix', JSON.stringify({ include: toBuild.map((p) => ({ stage: p.stage, key: p.key })) }));
   core.setOutput('stages-to-build', JSON.stringify(toBuild.map((p) => p.stage)));
   core.setOutput('keys', JSON.stringify(Object.fromEntries(plan.map((p) => [p.stage, p.key]))));
@@ -75,15 +75,19 @@ async function writeSummary(manifest: StageManifest, plan: PlannedStage[]): Prom
   const rows = plan.map((p) => [
     p.stage,
     `\`${shortKey(p.key)}\``,
-    p.inStore ? 'reused' : '**rebuild**',
-    p.inStore ? '' : p.changes ? describeExplanation(p.changes, 5).join('<br>') : 'never built with this store',
+    p.inStore ? 'reused' : p.waitsOn ? `waits on ${p.waitsOn}'s output` : '**rebuild**',
+    p.inStore ? '' : whyNotStored(p),
     p.network.length > 0 ? `fetches ${p.network.length} URL(s) from the network` : '',
     p.estimatedSeconds !== undefined ? formatDuration(p.estimatedSeconds) : 'unknown',
   ]);
+  const rebuilds = toBuild.filter((p) => !p.waitsOn);
+  const waiting = toBuild.filter((p) => p.waitsOn);
   const headline =
     toBuild.length === 0
       ? 'Nothing to rebuild: every stage is in the store.'
-      : `Rebuilds ${toBuild.length} of ${plan.length} stages (${toBuild.map((p) => p.stage).join(', ')}); roughly ${formatDuration(estimate)}${known.length < toBuild.length ? ` plus ${toBuild.length - known.length} stage(s) with no recorded time` : ''}.`;
+      : `Rebuilds ${rebuilds.length} of ${plan.length} stages (${rebuilds.map((p) => p.stage).join(', ')})` +
+        (waiting.length > 0 ? `; ${waiting.map((p) => `${p.stage} waits on ${p.waitsOn}'s output`).join(', ')} (reused when that output comes out identical to the stored one, else rebuilt)` : '') +
+        `; at most roughly ${formatDuration(estimate)}${known.length < toBuild.length ? ` plus ${toBuild.length - known.length} stage(s) with no recorded time` : ''}.`;
   const chain = `Chain of ${plan.length} stages from ${manifest.source}: ${plan.map((p) => p.stage).join(' → ')}.`;
   const fetching = plan.filter((p) => p.network.length > 0);
   core.info(chain);
@@ -96,6 +100,13 @@ async function writeSummary(manifest: StageManifest, plan: PlannedStage[]): Prom
     .addTable([['Stage', 'Key', 'Plan', 'Why', 'Network', 'Build time (recorded)'].map((h) => ({ data: h, header: true })), ...rows])
     .write()
     .catch((err) => core.warning(`job summary not written: ${errorMessage(err)}`));
+}
+
+/** Why a stage is not reused: its inputs' changes, or the parent output it waits on. */
+function whyNotStored(p: PlannedStage): string {
+  const inputs = p.changes ? describeExplanation({ ...p.changes, parentChanged: false }, 5).filter((l) => !l.startsWith('no input differs')) : [];
+  if (p.waitsOn) return [`its key hashes ${p.waitsOn}'s output, known once ${p.waitsOn} is built`, ...inputs].join('<br>');
+  return p.changes ? describeExplanation(p.changes, 5).join('<br>') : 'never built with this store';
 }
 
 void main();

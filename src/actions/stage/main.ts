@@ -6,6 +6,7 @@ import { runStage } from '../../build/run-stage.js';
 import { STAGE_TABLE_HEADER, describeCompilerCache, logTail, stageTableRow } from '../../build/report.js';
 import { openStore } from '../../store/index.js';
 import { actionContext, readActionOptions } from '../../options/surfaces.js';
+import { outputSummaryLines } from '../../build/report.js';
 import { scratchDir, storeRequest } from '../../options/common.js';
 import { stageOptions } from '../../options/stage.js';
 
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
       protect: process.env.GITHUB_WORKSPACE ? [{ what: 'workspace', path: process.env.GITHUB_WORKSPACE }] : [],
     });
     core.setOutput('key', result.key);
+    core.setOutput('output-digest', result.outputDigest ?? '');
     core.setOutput('cache-hit', String(result.cacheHit));
     core.setOutput('built', String(result.built));
     core.setOutput('snapshot', result.snapshot ?? '');
@@ -42,6 +44,8 @@ async function main(): Promise<void> {
       .addHeading(`Pizlix stage ${stage}`, 3)
       .addTable([STAGE_TABLE_HEADER.map((h) => ({ data: h, header: true })), stageTableRow(result)])
       .addRaw(`Store: ${store.kind} · full key \`${result.key}\`${result.logFile ? ` · log kept at \`${result.logFile}\`` : ''}`, true);
+    const output = outputSummaryLines(result);
+    if (output.length > 0) core.summary.addRaw(output[0], true).addCodeBlock(output.slice(1).join('\n') || '(no paths)', 'text');
     if (result.compilerCache) core.summary.addRaw(`Compiler cache: ${describeCompilerCache(result.compilerCache)}`, true);
     // The store and the compiler cache have logged their notices as warnings already; the summary repeats them for the reader.
     const notices = [...(store.notices ?? []), ...(result.compilerCache?.warnings ?? [])];
