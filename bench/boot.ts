@@ -28,10 +28,21 @@ export async function benchBoot(): Promise<void> {
   };
   try {
     const bootTest = async (accel: AcceleratorChoice) => {
-      const { value, seconds } = await timed(() => runBootTest({
-        image, ...direct, username: 'pizlo', password: 'pizlo', accel, cpus: 2, memoryMiB: 2048,
-        qemuArgs: [], timeoutMultiplier: 1, userChecks: [], outputDir: path.join(workDir, `boot-test-${accel}`),
-      }));
+      const { value, seconds } = await timed(() =>
+        runBootTest({
+          image,
+          ...direct,
+          username: 'pizlo',
+          password: 'pizlo',
+          accel,
+          cpus: 2,
+          memoryMiB: 2048,
+          qemuArgs: [],
+          timeoutMultiplier: 1,
+          userChecks: [],
+          outputDir: path.join(workDir, `boot-test-${accel}`),
+        }),
+      );
       if (value.result !== 'pass') throw new Error(`the boot test (${accel}) failed: ${value.error ?? value.checks.find((c) => c.verdict === 'fail')?.detail}`);
       return { report: value, seconds };
     };
@@ -39,7 +50,15 @@ export async function benchBoot(): Promise<void> {
 
     const bareDir = path.join(workDir, 'bare');
     await mkdir(bareDir);
-    const bare = new Machine({ image, ...direct, accel: 'tcg', cpus: 2, memoryMiB: 2048, outputDir: bareDir, credentials: { username: 'pizlo', password: 'pizlo' } });
+    const bare = new Machine({
+      image,
+      ...direct,
+      accel: 'tcg',
+      cpus: 2,
+      memoryMiB: 2048,
+      outputDir: bareDir,
+      credentials: { username: 'pizlo', password: 'pizlo' },
+    });
     let bareGreeting: number;
     try {
       await bare.start();
@@ -73,10 +92,20 @@ export async function benchBoot(): Promise<void> {
       ['auto', auto.seconds.toFixed(1), `${decision.used} (${decision.kvmSeconds.toFixed(1)} s proving KVM)`],
     ]);
     console.log(decision.reason);
-    console.log(decision.used === 'kvm'
-      ? `auto with working KVM: ${compare(tcgSeconds, auto.seconds)} than tcg`
-      : `auto with KVM that does not work: +${(auto.seconds - tcgSeconds).toFixed(1)} s over tcg (goal: under +30 s)`);
-    console.log(JSON.stringify({ ...results, tcgBootTestSeconds: round(tcgSeconds), autoBootTestSeconds: round(auto.seconds), autoAccelerator: decision.used, autoKvmSeconds: decision.kvmSeconds }));
+    console.log(
+      decision.used === 'kvm'
+        ? `auto with working KVM: ${compare(tcgSeconds, auto.seconds)} than tcg`
+        : `auto with KVM that does not work: +${(auto.seconds - tcgSeconds).toFixed(1)} s over tcg (goal: under +30 s)`,
+    );
+    console.log(
+      JSON.stringify({
+        ...results,
+        tcgBootTestSeconds: round(tcgSeconds),
+        autoBootTestSeconds: round(auto.seconds),
+        autoAccelerator: decision.used,
+        autoKvmSeconds: decision.kvmSeconds,
+      }),
+    );
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }

@@ -33,13 +33,14 @@ interface Job {
 
 const PROJECTS = {
   light: 'the test fixture: units of a few lines',
-  heavy: 'units including <map>, <sstream>, <string>, <vector> (still lighter than LLVM\'s)',
+  heavy: "units including <map>, <sstream>, <string>, <vector> (still lighter than LLVM's)",
 };
 type ProjectName = keyof typeof PROJECTS;
 
 export async function benchCompilerCache(): Promise<void> {
   const units = Number(process.env.PIZLIX_BENCH_CCACHE_UNITS ?? 200);
-  if (!Number.isInteger(units) || units < 1) throw new Error(`PIZLIX_BENCH_CCACHE_UNITS: '${process.env.PIZLIX_BENCH_CCACHE_UNITS}' is not a whole number of units such as 200`);
+  if (!Number.isInteger(units) || units < 1)
+    throw new Error(`PIZLIX_BENCH_CCACHE_UNITS: '${process.env.PIZLIX_BENCH_CCACHE_UNITS}' is not a whole number of units such as 200`);
   const names = (process.env.PIZLIX_BENCH_CCACHE_PROJECTS ?? 'light,heavy').split(',');
   const unknown = names.filter((n) => !(n in PROJECTS));
   if (unknown.length > 0) throw new Error(`PIZLIX_BENCH_CCACHE_PROJECTS: unknown ${unknown.join(', ')}; known: ${Object.keys(PROJECTS).join(', ')}`);

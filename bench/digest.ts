@@ -50,7 +50,12 @@ export async function benchDigest(): Promise<void> {
       await rm(snapshot, { force: true });
       await rm(zstdCopy, { force: true });
       const tap = withDigest ? await openOutputTap(dir, []) : undefined;
-      const shim = await installGzipShim(path.join(dir, withDigest ? 'shim-digest' : 'shim-plain'), { snapshotPath: snapshot, zstdCopy, pizlixTarball: false, alsoWriteTo: tap ? [tap.fifo] : [] });
+      const shim = await installGzipShim(path.join(dir, withDigest ? 'shim-digest' : 'shim-plain'), {
+        snapshotPath: snapshot,
+        zstdCopy,
+        pizlixTarball: false,
+        alsoWriteTo: tap ? [tap.fifo] : [],
+      });
       const env = { ...process.env, ...shim.env, PATH: `${shim.binDir}:${process.env.PATH}` };
       dropCaches();
       const { seconds, value } = await timed(async () => {
@@ -79,8 +84,18 @@ export async function benchDigest(): Promise<void> {
     printTable(`Save of ${tree.name} (${formatBytes(tree.bytes)}, ${tree.files} files; snapshot ${formatBytes(size)}), median of ${repeats}, cold cache`, [
       ['Variant', 'Seconds', 'Runs', 'Against the save without digest'],
       ['save, no digest (baseline)', base.toFixed(2), plain.map((s) => s.toFixed(2)).join(' '), '1.00×'],
-      ['save with streamed digest', withDigest.toFixed(2), digested.map((s) => s.toFixed(2)).join(' '), `${(withDigest / base).toFixed(3)}× (${(((withDigest - base) / base) * 100).toFixed(1)} % more; goal < 10 %)`],
-      ['digest of the saved file afterwards (second pass)', afterwards.seconds.toFixed(2), '1', `+${((afterwards.seconds / base) * 100).toFixed(1)} % if done after the save`],
+      [
+        'save with streamed digest',
+        withDigest.toFixed(2),
+        digested.map((s) => s.toFixed(2)).join(' '),
+        `${(withDigest / base).toFixed(3)}× (${(((withDigest - base) / base) * 100).toFixed(1)} % more; goal < 10 %)`,
+      ],
+      [
+        'digest of the saved file afterwards (second pass)',
+        afterwards.seconds.toFixed(2),
+        '1',
+        `+${((afterwards.seconds / base) * 100).toFixed(1)} % if done after the save`,
+      ],
     ]);
   } finally {
     await rm(dir, { recursive: true, force: true });

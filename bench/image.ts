@@ -99,7 +99,28 @@ async function mke2fsFloor(snapshot: string, plan: DiskPlan, dir: string): Promi
   const file = path.join(dir, 'floor.ext4');
   const rootBytes = partitionByRole(plan, 'root').sectors * 512;
   try {
-    return (await timed(() => run('mke2fs', ['-q', '-F', '-t', 'ext4', '-b', '4096', '-I', '256', '-i', '16384', '-E', FRESH_FILE_EXTENDED_OPTIONS, '-d', tree, file, `${rootBytes / 1024}k`]))).seconds;
+    return (
+      await timed(() =>
+        run('mke2fs', [
+          '-q',
+          '-F',
+          '-t',
+          'ext4',
+          '-b',
+          '4096',
+          '-I',
+          '256',
+          '-i',
+          '16384',
+          '-E',
+          FRESH_FILE_EXTENDED_OPTIONS,
+          '-d',
+          tree,
+          file,
+          `${rootBytes / 1024}k`,
+        ]),
+      )
+    ).seconds;
   } finally {
     await rm(file, { force: true });
     await run('rm', ['-rf', '--one-file-system', tree]);
@@ -112,14 +133,25 @@ function times(a: number, b: number): string {
 
 function steps(result: DiskImageResult): string {
   const s = result.seconds;
-  return [s.check && `check ${formatDuration(s.check)}`, s.extract && `check+extract ${formatDuration(s.extract)}`, `image ${formatDuration(s.image)}`, `sha256 ${formatDuration(s.checksums)}`].filter(Boolean).join(', ');
+  return [
+    s.check && `check ${formatDuration(s.check)}`,
+    s.extract && `check+extract ${formatDuration(s.extract)}`,
+    `image ${formatDuration(s.image)}`,
+    `sha256 ${formatDuration(s.checksums)}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 async function benchSnapshot(label: string, snapshot: string, dir: string, tarballRoute: boolean): Promise<string[][]> {
   const ours = async (rootFrom: 'auto' | 'tree') => {
     const t = await timed(() => buildDiskImage({ snapshot, outputDir: path.join(dir, 'ours'), vmdk: 'none', rootFrom }));
     // The same grub.cfg for Pizlix's route: the one our image carries.
-    const grubCfg = await run('debugfs', ['-R', 'cat /boot/grub/grub.cfg', `${t.value.image}?offset=${partitionByRole(t.value.plan, 'grub').startSector * 512}`]);
+    const grubCfg = await run('debugfs', [
+      '-R',
+      'cat /boot/grub/grub.cfg',
+      `${t.value.image}?offset=${partitionByRole(t.value.plan, 'grub').startSector * 512}`,
+    ]);
     await rm(path.join(dir, 'ours'), { recursive: true, force: true });
     return { seconds: t.seconds, result: t.value, grubCfg };
   };
@@ -136,18 +168,53 @@ async function benchSnapshot(label: string, snapshot: string, dir: string, tarba
     pizlixError = String(err instanceof Error ? err.message : err).split('\n')[0];
   }
   const floor = await mke2fsFloor(snapshot, result.plan, dir);
-  const cli = await timed(() => run(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli', 'index.js'), 'image', snapshot, '--output-dir', path.join(dir, 'cli'), '--vmdk', 'none']));
+  const cli = await timed(() =>
+    run(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli', 'index.js'), 'image', snapshot, '--output-dir', path.join(dir, 'cli'), '--vmdk', 'none']),
+  );
   await rm(path.join(dir, 'cli'), { recursive: true, force: true });
   const pizlixTotal = pizlix ? Object.values(pizlix).reduce((a, b) => a + b, 0) : undefined;
   const vsPizlix = (seconds: number) => (pizlixTotal !== undefined ? times(pizlixTotal, seconds) : '-');
   const title = `${label}: ${formatBytes(result.content.apparentBytes)}, ${result.content.inodes} inodes; disk ${formatBytes(result.imageBytes)}, ${formatBytes(result.allocatedBytes)} allocated`;
   const rows = [
     [title, 'floor: mke2fs -d of the extracted tree alone', floor.toFixed(1), '1.00×', vsPizlix(floor), 'no extraction, no partitions, no GRUB, no checksum'],
-    ['', 'Pizlix: loop devices, mkfs, mount, tar -xpf, grub-install (baseline)', pizlixTotal?.toFixed(1) ?? '-', pizlixTotal ? times(pizlixTotal, floor) : '-', '1.00×', pizlix ? Object.entries(pizlix).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ') : `could not run here: ${pizlixError}`],
-    ['', 'ours, root from one extracted tree: end to end', fromTree.seconds.toFixed(1), times(fromTree.seconds, floor), vsPizlix(fromTree.seconds), steps(fromTree.result)],
+    [
+      '',
+      'Pizlix: loop devices, mkfs, mount, tar -xpf, grub-install (baseline)',
+      pizlixTotal?.toFixed(1) ?? '-',
+      pizlixTotal ? times(pizlixTotal, floor) : '-',
+      '1.00×',
+      pizlix
+        ? Object.entries(pizlix)
+            .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+            .join(', ')
+        : `could not run here: ${pizlixError}`,
+    ],
+    [
+      '',
+      'ours, root from one extracted tree: end to end',
+      fromTree.seconds.toFixed(1),
+      times(fromTree.seconds, floor),
+      vsPizlix(fromTree.seconds),
+      steps(fromTree.result),
+    ],
   ];
-  if (fromTarball) rows.push(['', 'ours, root by mke2fs from the snapshot itself: end to end', fromTarball.seconds.toFixed(1), times(fromTarball.seconds, floor), vsPizlix(fromTarball.seconds), steps(fromTarball.result)]);
-  rows.push(['', `CLI \`image\` in a fresh process (${(fromTarball ?? fromTree).result.rootFrom === 'tarball' ? 'root from the snapshot' : 'root from the tree'})`, cli.seconds.toFixed(1), times(cli.seconds, floor), vsPizlix(cli.seconds), 'what a user waits for']);
+  if (fromTarball)
+    rows.push([
+      '',
+      'ours, root by mke2fs from the snapshot itself: end to end',
+      fromTarball.seconds.toFixed(1),
+      times(fromTarball.seconds, floor),
+      vsPizlix(fromTarball.seconds),
+      steps(fromTarball.result),
+    ]);
+  rows.push([
+    '',
+    `CLI \`image\` in a fresh process (${(fromTarball ?? fromTree).result.rootFrom === 'tarball' ? 'root from the snapshot' : 'root from the tree'})`,
+    cli.seconds.toFixed(1),
+    times(cli.seconds, floor),
+    vsPizlix(cli.seconds),
+    'what a user waits for',
+  ]);
   return rows;
 }
 
@@ -168,7 +235,10 @@ export async function benchImage(): Promise<void> {
       await run('rm', ['-rf', tree.root]);
       rows.push(...(await benchSnapshot(`generated, ${tree.files} files`, large, dir, tarballRoute)));
     }
-    printTable(`Disk image (goal: end to end no more than 1.5× the floor's time, faster than Pizlix's route)${tarballRoute ? '' : '; this mke2fs cannot read tarballs, so only the extracted-tree route ran'}`, rows);
+    printTable(
+      `Disk image (goal: end to end no more than 1.5× the floor's time, faster than Pizlix's route)${tarballRoute ? '' : '; this mke2fs cannot read tarballs, so only the extracted-tree route ran'}`,
+      rows,
+    );
   } finally {
     for (const entry of await readdir(dir).catch(() => [])) await run('rm', ['-rf', '--one-file-system', path.join(dir, entry)]);
     await rm(dir, { recursive: true, force: true });

@@ -48,7 +48,10 @@ export async function generateCheckout(root: string): Promise<void> {
     await writeMany(`projects/bench-${p}-1.0`, perProject, 'c');
     packaging.push(`./package-source.sh projects/bench-${p}-1.0 pizlonated-bench-${p}`);
   }
-  await writeFile(path.join(root, 'pizlix/build_postlc_sub1_filc.sh'), `${await readFile(path.join(root, 'pizlix/build_postlc_sub1_filc.sh'), 'utf8')}${packaging.join('\n')}\n`);
+  await writeFile(
+    path.join(root, 'pizlix/build_postlc_sub1_filc.sh'),
+    `${await readFile(path.join(root, 'pizlix/build_postlc_sub1_filc.sh'), 'utf8')}${packaging.join('\n')}\n`,
+  );
 }
 
 export async function benchKeys(): Promise<void> {
@@ -61,12 +64,31 @@ export async function benchKeys(): Promise<void> {
   log.info('committing them to git …');
   // gc.auto=0: no detached "git gc --auto" still writing into .git when the tree is removed.
   const git = (...args: string[]) =>
-    execFileSync('git', ['-c', 'user.email=b@b', '-c', 'user.name=b', '-c', 'core.looseCompression=0', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-C', checkout, ...args], { stdio: 'ignore', maxBuffer: 1 << 30 });
+    execFileSync(
+      'git',
+      [
+        '-c',
+        'user.email=b@b',
+        '-c',
+        'user.name=b',
+        '-c',
+        'core.looseCompression=0',
+        '-c',
+        'gc.auto=0',
+        '-c',
+        'maintenance.auto=false',
+        '-C',
+        checkout,
+        ...args,
+      ],
+      { stdio: 'ignore', maxBuffer: 1 << 30 },
+    );
   git('init', '-q');
   git('add', '-A');
   git('commit', '-qm', 'tree');
   git('status'); // refresh the index stat cache once, as any checkout has it
-  for (const pin of ['yolo-util-linux', 'openssl', 'libidn2', 'icu']) execFileSync(path.join(checkout, 'filc/projeny'), ['setup', `projects/${pin}.projeny`], { cwd: checkout });
+  for (const pin of ['yolo-util-linux', 'openssl', 'libidn2', 'icu'])
+    execFileSync(path.join(checkout, 'filc/projeny'), ['setup', `projects/${pin}.projeny`], { cwd: checkout });
   const pizlixDir = path.join(checkout, 'pizlix');
 
   const derive1 = await timed(async () => loadChain({ pizlixDir }));
@@ -78,8 +100,14 @@ export async function benchKeys(): Promise<void> {
   const hashed = keys2.value.reduce((sum, k) => sum + Object.keys(k.inputs).length, 0);
   // Baseline: read and hash every file's contents.
   const baseline = await timed(async () => {
-    const list = execFileSync('git', ['-C', checkout, 'ls-files', '-z'], { maxBuffer: 1 << 30 }).toString().split('\0').filter(Boolean);
-    for (const rel of list) createHash('sha1').update(await readFile(path.join(checkout, rel))).digest('hex');
+    const list = execFileSync('git', ['-C', checkout, 'ls-files', '-z'], { maxBuffer: 1 << 30 })
+      .toString()
+      .split('\0')
+      .filter(Boolean);
+    for (const rel of list)
+      createHash('sha1')
+        .update(await readFile(path.join(checkout, rel)))
+        .digest('hex');
   });
   // One file changed (the common case on a pull request).
   await writeFile(path.join(checkout, 'llvm/lib/d0/f0.cpp'), 'changed');

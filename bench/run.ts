@@ -25,5 +25,7 @@ for (const name of names) {
     continue;
   }
   log.info(`=== ${name}`);
-  await (await load())();
+  await (
+    await load()
+  )();
 }

@@ -86,10 +86,50 @@ async function benchTree(tree: BenchTree, dir: string, repeats: number): Promise
   const r = { floor: median(restore.floor), pizlix: median(restore.pizlix), ours: median(restore.ours), oursOverOld: median(restore.oursOverOld) };
   const label = `${tree.name}: ${formatBytes(tree.bytes)}, ${tree.files} files`;
   return [
-    [label, 'plain tar -c / tar -x, no compression (floor)', save.floor.toFixed(1), '1.00×', speed(save.pizlix, save.floor), await size('plain.tar'), r.floor.toFixed(1), '1.00×', speed(r.pizlix, r.floor)],
-    ['', "Pizlix: tar -czpf / tar -xpf (gzip) (baseline)", save.pizlix.toFixed(1), speed(save.floor, save.pizlix), '1.00×', await size('pizlix.tar.gz'), r.pizlix.toFixed(1), speed(r.floor, r.pizlix), '1.00×'],
-    ['', 'ours, default: one zstd; restore into empty $LFS', save.ours.toFixed(1), speed(save.floor, save.ours), speed(save.pizlix, save.ours), await size('ours.tar.zst'), r.ours.toFixed(1), speed(r.floor, r.ours), speed(r.pizlix, r.ours)],
-    ['', 'ours, pizlix-tarball: pigz + zstd; restore over the old tree', save.oursFull.toFixed(1), speed(save.floor, save.oursFull), speed(save.pizlix, save.oursFull), `${await size('ours-full.tar.gz')} gz`, r.oursOverOld.toFixed(1), speed(r.floor, r.oursOverOld), speed(r.pizlix, r.oursOverOld)],
+    [
+      label,
+      'plain tar -c / tar -x, no compression (floor)',
+      save.floor.toFixed(1),
+      '1.00×',
+      speed(save.pizlix, save.floor),
+      await size('plain.tar'),
+      r.floor.toFixed(1),
+      '1.00×',
+      speed(r.pizlix, r.floor),
+    ],
+    [
+      '',
+      'Pizlix: tar -czpf / tar -xpf (gzip) (baseline)',
+      save.pizlix.toFixed(1),
+      speed(save.floor, save.pizlix),
+      '1.00×',
+      await size('pizlix.tar.gz'),
+      r.pizlix.toFixed(1),
+      speed(r.floor, r.pizlix),
+      '1.00×',
+    ],
+    [
+      '',
+      'ours, default: one zstd; restore into empty $LFS',
+      save.ours.toFixed(1),
+      speed(save.floor, save.ours),
+      speed(save.pizlix, save.ours),
+      await size('ours.tar.zst'),
+      r.ours.toFixed(1),
+      speed(r.floor, r.ours),
+      speed(r.pizlix, r.ours),
+    ],
+    [
+      '',
+      'ours, pizlix-tarball: pigz + zstd; restore over the old tree',
+      save.oursFull.toFixed(1),
+      speed(save.floor, save.oursFull),
+      speed(save.pizlix, save.oursFull),
+      `${await size('ours-full.tar.gz')} gz`,
+      r.oursOverOld.toFixed(1),
+      speed(r.floor, r.oursOverOld),
+      speed(r.pizlix, r.oursOverOld),
+    ],
   ];
 }
 
@@ -138,7 +178,10 @@ export async function benchSnapshots(): Promise<void> {
       }
       printTable('Snapshot save and restore (caches dropped before each run; restore: median of runs; ratios are speeds, above 1.00× faster)', rows);
     }
-    printTable('The command line as a user runs it (medians of three, caches dropped)', [['snapshot', 'route', 'seconds', 'speed vs floor'], ...(await benchCliStageHit(dir, 3))]);
+    printTable('The command line as a user runs it (medians of three, caches dropped)', [
+      ['snapshot', 'route', 'seconds', 'speed vs floor'],
+      ...(await benchCliStageHit(dir, 3)),
+    ]);
     log.info('goals (issue 15): restore at least 0.77× the floor; save at least 2× faster than Pizlix.');
   } finally {
     execFileSync('rm', ['-rf', dir]);

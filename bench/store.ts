@@ -23,13 +23,15 @@ import { startResultsService } from '../tests/results-service/index.js';
 import { startStoreChild } from '../tests/results-service/run-store-child.js';
 import { benchDir } from './util.js';
 
-
 /** Seconds to PUT the file to a loopback HTTP server that writes it to disk, and to GET it back. */
 async function loopbackCopy(file: string, dir: string): Promise<{ up: number; down: number }> {
   const stored = path.join(dir, 'loopback-copy');
   const server = http.createServer((req, res) => {
     if (req.method === 'PUT') {
-      pipeline(req, createWriteStream(stored)).then(() => res.end('ok'), () => res.destroy());
+      pipeline(req, createWriteStream(stored)).then(
+        () => res.end('ok'),
+        () => res.destroy(),
+      );
     } else {
       res.writeHead(200);
       pipeline(createReadStream(stored), res).catch(() => res.destroy());
@@ -47,7 +49,9 @@ async function loopbackCopy(file: string, dir: string): Promise<{ up: number; do
     const up = (Date.now() - t0) / 1000;
     const t1 = Date.now();
     await new Promise<void>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: '/' }, (res) => pipeline(res, createWriteStream(path.join(dir, 'loopback-back'))).then(resolve, reject)).on('error', reject);
+      http
+        .get({ host: '127.0.0.1', port, path: '/' }, (res) => pipeline(res, createWriteStream(path.join(dir, 'loopback-back'))).then(resolve, reject))
+        .on('error', reject);
     });
     return { up, down: (Date.now() - t1) / 1000 };
   } finally {
@@ -69,7 +73,9 @@ export async function benchStore(): Promise<void> {
     await writeIncompressibleFile(file, size);
     const baseline = await loopbackCopy(file, root);
     const mibps = (seconds: number) => size / 1024 ** 2 / seconds;
-    console.log(`snapshot ${formatBytes(size)}; loopback HTTP copy: save ${mibps(baseline.up).toFixed(0)} MiB/s, restore ${mibps(baseline.down).toFixed(0)} MiB/s`);
+    console.log(
+      `snapshot ${formatBytes(size)}; loopback HTTP copy: save ${mibps(baseline.up).toFixed(0)} MiB/s, restore ${mibps(baseline.down).toFixed(0)} MiB/s`,
+    );
     console.log('backend         save MiB/s  ×loopback  restore MiB/s  ×loopback  peak RSS');
     const env = { ...process.env, ...service.env, ...s3.env, GITHUB_WORKSPACE: path.join(root, 'workspace'), RUNNER_TEMP: path.join(root, 'runner-temp') };
     const results: Record<string, object> = {};
@@ -84,7 +90,13 @@ export async function benchStore(): Promise<void> {
       const r = await startStoreChild({ backend, stagingDir, file, key: `bench-${backend}`, workDir, s3: location }, env).result;
       const save = mibps(r.publishSeconds!);
       const restore = mibps(r.fetchSeconds!);
-      results[backend] = { saveMiBps: save, restoreMiBps: restore, saveRatio: save / mibps(baseline.up), restoreRatio: restore / mibps(baseline.down), peakRssBytes: r.maxRssBytes };
+      results[backend] = {
+        saveMiBps: save,
+        restoreMiBps: restore,
+        saveRatio: save / mibps(baseline.up),
+        restoreRatio: restore / mibps(baseline.down),
+        peakRssBytes: r.maxRssBytes,
+      };
       console.log(
         `${backend.padEnd(16)}${save.toFixed(0).padStart(10)}${(save / mibps(baseline.up)).toFixed(2).padStart(11)}` +
           `${restore.toFixed(0).padStart(15)}${(restore / mibps(baseline.down)).toFixed(2).padStart(11)}  ${formatBytes(r.maxRssBytes)}`,

@@ -25,7 +25,11 @@ async function addKernel(root: string): Promise<void> {
 
 function measure(name: string, root: string): BenchTree {
   const bytes = Number(execFileSync('du', ['-sb', root]).toString().split('\t')[0]);
-  const files = Number(execFileSync('bash', ['-c', `find ${JSON.stringify(root)} | wc -l`]).toString().trim());
+  const files = Number(
+    execFileSync('bash', ['-c', `find ${JSON.stringify(root)} | wc -l`])
+      .toString()
+      .trim(),
+  );
   return { name, root, bytes, files };
 }
 

@@ -72,7 +72,10 @@ describe('boot-test action', { skip }, () => {
       jobDir: path.join(dir.path, 'job-kvm'),
     });
     assert.equal(run.main.exitCode, 1);
-    assert.match(run.main.stdout, /::error::accel 'kvm' was requested but KVM does not work here: QEMU's default CPU: the guest hung in the firmware: .*; -cpu host: QEMU exited/);
+    assert.match(
+      run.main.stdout,
+      /::error::accel 'kvm' was requested but KVM does not work here: QEMU's default CPU: the guest hung in the firmware: .*; -cpu host: QEMU exited/,
+    );
     assert.equal(run.outputs.result, 'fail');
     assert.equal(run.outputs.accelerator, 'none');
     assert.match(run.outputs['accelerator-reason'], /^KVM: QEMU's default CPU: the guest hung in the firmware/);
@@ -80,7 +83,7 @@ describe('boot-test action', { skip }, () => {
     assert.match(run.summary, /\*\*Accelerator:\*\* KVM: QEMU's default CPU: the guest hung in the firmware/);
     const report = JSON.parse(await readFile(run.outputs.report, 'utf8')) as { checks: unknown[]; artifacts: { kvmAttemptLogs: string[] } };
     assert.deepEqual(report.checks, []);
-    assert.ok(report.artifacts.kvmAttemptLogs.length === 6 && report.artifacts.kvmAttemptLogs.every((f) => existsSync(f)), 'both attempts\' logs are kept');
+    assert.ok(report.artifacts.kvmAttemptLogs.length === 6 && report.artifacts.kvmAttemptLogs.every((f) => existsSync(f)), "both attempts' logs are kept");
   });
 
   it('a guest with nothing to boot: fails at its deadline, with outputs, summary and the uploaded artifact', async () => {
@@ -122,7 +125,10 @@ describe('boot-test action', { skip }, () => {
     assert.equal(run.outputs.result, 'pass');
     assert.ok(existsSync(run.outputs.screenshot), 'the screenshot of the desktop is kept');
     const report = JSON.parse(await readFile(run.outputs.report, 'utf8')) as { checks: Array<{ id: string; verdict: string }> };
-    assert.deepEqual(report.checks.map((c) => `${c.id}=${c.verdict}`), ['kernel', 'sshd', 'login', 'services', 'weston', 'screenshot', 'user:seatd group has pizlo'].map((id) => `${id}=pass`));
+    assert.deepEqual(
+      report.checks.map((c) => `${c.id}=${c.verdict}`),
+      ['kernel', 'sshd', 'login', 'services', 'weston', 'screenshot', 'user:seatd group has pizlo'].map((id) => `${id}=pass`),
+    );
     assert.match(run.summary, /## Boot test: ✅ passed/);
     assert.match(run.summary, /\| seatd group has pizlo \| ✅ pass \|/);
     assert.ok(service.state.artifacts.find((a) => a.name === 'boot-fixture')?.finalized, 'the evidence was uploaded');

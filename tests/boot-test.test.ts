@@ -62,11 +62,17 @@ function assertFailedAt(report: BootTestReport, id: string): void {
   assert.equal(report.result, 'fail');
   const index = report.checks.findIndex((c) => c.id === id);
   assert.ok(index >= 0, `check ${id} is in the report`);
-  assert.ok(report.checks.slice(0, index).every((c) => c.verdict === 'pass'), 'the checks before it passed');
+  assert.ok(
+    report.checks.slice(0, index).every((c) => c.verdict === 'pass'),
+    'the checks before it passed',
+  );
   const failed = report.checks[index];
   assert.equal(failed.verdict, 'fail', `${id}: ${failed.detail}`);
   assert.ok(failed.finishedAt! - failed.startedAt! <= failed.deadlineSeconds + 6, `${id} ended within its deadline`);
-  assert.ok(report.checks.slice(index + 1).every((c) => c.verdict === 'skipped'), 'the checks after it were skipped');
+  assert.ok(
+    report.checks.slice(index + 1).every((c) => c.verdict === 'skipped'),
+    'the checks after it were skipped',
+  );
   assert.ok(report.serialTail !== undefined);
 }
 
@@ -136,7 +142,7 @@ describe('boot test on the fixture image', () => {
     image ??= (await debianFixtureImage(path.join(root, 'fixture-image'))).image;
   });
 
-  it('passes every check, and the screenshot shows weston\'s desktop with its panel', async () => {
+  it("passes every check, and the screenshot shows weston's desktop with its panel", async () => {
     const before = await stat(image!);
     const userChecks = parseUserChecks(`
 - name: hostname is set
@@ -150,9 +156,16 @@ describe('boot test on the fixture image', () => {
     emulatedBootSeconds = seconds;
     const verdicts = report.checks.map((c) => `${c.id}=${c.verdict}${c.verdict === 'pass' ? '' : ` (${c.detail})`}`);
     assert.equal(report.result, 'pass', verdicts.join('\n'));
-    assert.deepEqual(report.checks.map((c) => c.id), ['kernel', 'sshd', 'login', 'services', 'weston', 'screenshot', 'user:hostname is set', 'user:false exits 1']);
+    assert.deepEqual(
+      report.checks.map((c) => c.id),
+      ['kernel', 'sshd', 'login', 'services', 'weston', 'screenshot', 'user:hostname is set', 'user:false exits 1'],
+    );
     const times = report.checks.map((c) => c.finishedAt!);
-    assert.deepEqual([...times].sort((a, b) => a - b), times, 'milestones in order');
+    assert.deepEqual(
+      [...times].sort((a, b) => a - b),
+      times,
+      'milestones in order',
+    );
     assert.equal(report.accelerator.used, 'tcg');
     assert.equal(report.deadlineFactor, DEADLINE_FACTORS.tcg);
     assert.equal(report.checks[1].deadlineSeconds, BASE_DEADLINES.sshd * DEADLINE_FACTORS.tcg);
@@ -233,21 +246,33 @@ describe('the boot test on every KVM state', () => {
     // This machine's own KVM when it hangs after the firmware; elsewhere a QEMU double that hangs the same way.
     const hanging = kvm.hangsAfterFirmware
       ? { how: `this machine's KVM (${kvm.finding})` }
-      : { how: 'a QEMU double (a CPU without long mode)', qemuBinary: (await makeQemuDouble(root, 'hangs-after-boot-loader')).binary, kvmDevice: KVM_DEVICE_THAT_OPENS };
+      : {
+          how: 'a QEMU double (a CPU without long mode)',
+          qemuBinary: (await makeQemuDouble(root, 'hangs-after-boot-loader')).binary,
+          kvmDevice: KVM_DEVICE_THAT_OPENS,
+        };
     t.diagnostic(`KVM that hangs at the kernel: ${hanging.how}`);
     const { how: _how, ...kvmSetup } = hanging;
     const auto = await timedBootTest(options('hang-auto', { image, ...direct, accel: 'auto', ...kvmSetup }));
     const verdicts = auto.report.checks.map((c) => `${c.id}=${c.verdict}${c.verdict === 'pass' ? '' : ` (${c.detail})`}`);
     assert.equal(auto.report.result, 'pass', `${auto.report.error ?? ''}\n${verdicts.join('\n')}`);
     assert.equal(auto.report.accelerator.used, 'tcg');
-    assert.match(auto.report.accelerator.reason, /^KVM: .*(the kernel printed nothing within 15 s after the boot loader's last output|nothing on the serial port within 15 s after the firmware handed over).*; used tcg$/);
+    assert.match(
+      auto.report.accelerator.reason,
+      /^KVM: .*(the kernel printed nothing within 15 s after the boot loader's last output|nothing on the serial port within 15 s after the firmware handed over).*; used tcg$/,
+    );
     assert.equal(auto.report.deadlineFactor, DEADLINE_FACTORS.tcg, 'deadlines of the accelerator actually used');
-    assert.ok(auto.report.artifacts.kvmAttemptLogs.every((f) => existsSync(f)) && auto.report.artifacts.kvmAttemptLogs.length > 0, 'the KVM attempts\' logs are kept');
+    assert.ok(
+      auto.report.artifacts.kvmAttemptLogs.every((f) => existsSync(f)) && auto.report.artifacts.kvmAttemptLogs.length > 0,
+      "the KVM attempts' logs are kept",
+    );
     // The emulated boot is measured in this very run (the judged boot, from its power-on to its end): a boot
     // measured in another run would differ by whatever else the machine did meanwhile.
     const emulated = auto.report.totalSeconds;
-    t.diagnostic(`auto took ${auto.seconds.toFixed(1)} s: ${auto.report.accelerator.kvmSeconds.toFixed(1)} s on KVM, then the emulated boot ${emulated.toFixed(1)} s` +
-      (emulatedBootSeconds ? ` (the tcg test's boot took ${emulatedBootSeconds.toFixed(1)} s)` : ''));
+    t.diagnostic(
+      `auto took ${auto.seconds.toFixed(1)} s: ${auto.report.accelerator.kvmSeconds.toFixed(1)} s on KVM, then the emulated boot ${emulated.toFixed(1)} s` +
+        (emulatedBootSeconds ? ` (the tcg test's boot took ${emulatedBootSeconds.toFixed(1)} s)` : ''),
+    );
     assert.ok(auto.seconds < emulated + 30, `auto took ${auto.seconds} s, its emulated boot ${emulated} s`);
     await assertEvidenceKept(auto.report);
 

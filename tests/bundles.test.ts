@@ -22,7 +22,10 @@ after(async () => {
 });
 
 async function bundleNames(root: string): Promise<string[]> {
-  return (await readdir(root, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return (await readdir(root, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 }
 
 describe('bundles', () => {
@@ -30,7 +33,10 @@ describe('bundles', () => {
     const committed = path.join(REPO_ROOT, 'dist');
     assert.deepEqual(await bundleNames(committed), await bundleNames(fresh), 'the same bundles');
     const files = async (root: string) =>
-      (await readdir(root, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name))).sort();
+      (await readdir(root, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile())
+        .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
+        .sort();
     assert.deepEqual(await files(committed), await files(fresh), 'the same files in dist/');
     for (const file of await files(fresh)) {
       const want = await readFile(path.join(fresh, file));
@@ -62,7 +68,11 @@ describe('bundles', () => {
         // With no inputs and no state, an action must start, then report a clear input error (or do nothing, for post steps).
         const run = spawnSync(node, args, { encoding: 'utf8', env: { PATH: process.env.PATH, GITHUB_ACTIONS: 'true' }, timeout: 60_000 });
         const output = `${run.stdout}${run.stderr}`;
-        assert.doesNotMatch(output, /ERR_MODULE_NOT_FOUND|ERR_REQUIRE|is not a function|SyntaxError|Cannot find module|ReferenceError/, `${name} under ${node}`);
+        assert.doesNotMatch(
+          output,
+          /ERR_MODULE_NOT_FOUND|ERR_REQUIRE|is not a function|SyntaxError|Cannot find module|ReferenceError/,
+          `${name} under ${node}`,
+        );
         if (name === 'cli') assert.equal(run.status, 0, output);
         else if (name.endsWith('-post')) assert.equal(run.status, 0, `${name}: a post step with no state does nothing\n${output}`);
         else assert.match(output, /::error::.*(input '|Input required)/i, `${name} reports a missing input:\n${output}`);

@@ -31,11 +31,20 @@ describe('a cancelled job', () => {
     const snapshot = (await debianFixtureSnapshot('gui')).file;
     const outputDir = path.join(dir.path, 'image');
     // Cancelled while the image is being written: long enough to be under way, short of the whole job.
-    const result = await runAction({ action: 'disk-image', inputs: { snapshot, 'output-dir': outputDir, compress: 'true', vmdk: 'stream' }, jobDir: path.join(dir.path, 'job-image'), cancelAfterMs: 2500 });
+    const result = await runAction({
+      action: 'disk-image',
+      inputs: { snapshot, 'output-dir': outputDir, compress: 'true', vmdk: 'stream' },
+      jobDir: path.join(dir.path, 'job-image'),
+      cancelAfterMs: 2500,
+    });
     assert.notEqual(result.main.exitCode, 0, 'the cancelled step does not succeed');
     assert.match(result.main.stdout, /cancelled; cleaning up/);
     const left = await readdir(outputDir).catch(() => [] as string[]);
-    assert.deepEqual(left.filter((f) => f.endsWith('.partial') || f.startsWith('work') || f === 'disk.img'), [], `left in ${outputDir}: ${left.join(', ')}`);
+    assert.deepEqual(
+      left.filter((f) => f.endsWith('.partial') || f.startsWith('work') || f === 'disk.img'),
+      [],
+      `left in ${outputDir}: ${left.join(', ')}`,
+    );
     assert.equal(processesMentioning(outputDir), '', 'no mke2fs, tar or zstd of the job is left running');
   });
 
@@ -44,7 +53,12 @@ describe('a cancelled job', () => {
     await writeFile(blank, '');
     await truncate(blank, 16 * 1024 * 1024);
     const outputDir = path.join(dir.path, 'boot');
-    const run = runAction({ action: 'boot-test', inputs: { image: blank, accel: 'tcg', 'output-dir': outputDir }, jobDir: path.join(dir.path, 'job-boot'), cancelAfterMs: 6000 });
+    const run = runAction({
+      action: 'boot-test',
+      inputs: { image: blank, accel: 'tcg', 'output-dir': outputDir },
+      jobDir: path.join(dir.path, 'job-boot'),
+      cancelAfterMs: 6000,
+    });
     // QEMU must really be running when the cancel arrives, or the test proves nothing.
     let seen = false;
     for (let i = 0; i < 50 && !seen; i++) {

@@ -53,26 +53,43 @@ describe('chain discovery', () => {
       'pizlix/build_mount.sh': '#!/bin/bash\nmount -t proc proc $LFS/proc\n',
     });
     const chain = discoveredChain(pizlix);
-    assert.deepEqual(chain.stages.map((s) => [s.name, s.parent, s.script, s.snapshot]), [
-      ['a', null, 'build_a.sh', 'lfs-a.tar.gz'],
-      ['b', 'a', 'build_b.sh', 'lfs-b.tar.gz'],
-      ['c', 'b', 'build_c.sh', 'lfs-c.tar.gz'],
-    ]);
+    assert.deepEqual(
+      chain.stages.map((s) => [s.name, s.parent, s.script, s.snapshot]),
+      [
+        ['a', null, 'build_a.sh', 'lfs-a.tar.gz'],
+        ['b', 'a', 'build_b.sh', 'lfs-b.tar.gz'],
+        ['c', 'b', 'build_c.sh', 'lfs-c.tar.gz'],
+      ],
+    );
     assert.deepEqual(chain.problems, []);
     assert.equal(chain.origin, 'discovered');
   });
 
   test('without build.sh the gates alone order the chain; an entry script build.sh never reaches is a problem', async () => {
-    const gatesOnly = await checkout({ 'pizlix/build_z.sh': entry('z', 'y', ''), 'pizlix/build_y.sh': entry('y', 'x', ''), 'pizlix/build_x.sh': entry('x', null, '') });
-    assert.deepEqual(discoveredChain(gatesOnly).stages.map((s) => s.name), ['x', 'y', 'z']);
+    const gatesOnly = await checkout({
+      'pizlix/build_z.sh': entry('z', 'y', ''),
+      'pizlix/build_y.sh': entry('y', 'x', ''),
+      'pizlix/build_x.sh': entry('x', null, ''),
+    });
+    assert.deepEqual(
+      discoveredChain(gatesOnly).stages.map((s) => s.name),
+      ['x', 'y', 'z'],
+    );
     const orphan = await checkout({ 'pizlix/build.sh': './build_x.sh\n', 'pizlix/build_x.sh': entry('x', null, ''), 'pizlix/build_y.sh': entry('y', 'x', '') });
     const chain = discoveredChain(orphan);
-    assert.deepEqual(chain.stages.map((s) => s.name), ['x']);
+    assert.deepEqual(
+      chain.stages.map((s) => s.name),
+      ['x'],
+    );
     assert.match(chain.problems.join('\n'), /build_y\.sh writes stage 'y' but build\.sh never runs it/);
   });
 
   test('a gate that disagrees with the continuation order is an error naming the line and both stages', async () => {
-    const pizlix = await checkout({ 'pizlix/build.sh': './build_a.sh\n./build_c.sh\n', 'pizlix/build_a.sh': entry('a', null, ''), 'pizlix/build_c.sh': entry('c', 'b', '') });
+    const pizlix = await checkout({
+      'pizlix/build.sh': './build_a.sh\n./build_c.sh\n',
+      'pizlix/build_a.sh': entry('a', null, ''),
+      'pizlix/build_c.sh': entry('c', 'b', ''),
+    });
     assert.throws(() => discoveredChain(pizlix), /input 'pizlix-dir': pizlix\/build_c\.sh:8 requires lfsbuildstate 'b', but build\.sh runs it after 'a'/);
   });
 
@@ -83,7 +100,11 @@ describe('chain discovery', () => {
   });
 
   test('a manifest amends the discovered chain: extra inputs, excludes and key material; unknown stages are refused', async () => {
-    const pizlix = await checkout({ 'pizlix/build.sh': './build_a.sh\n', 'pizlix/build_a.sh': entry('a', null, 'cp -v x.tar.gz $LFS/sources\n'), 'pizlix/x.tar.gz': 'x' });
+    const pizlix = await checkout({
+      'pizlix/build.sh': './build_a.sh\n',
+      'pizlix/build_a.sh': entry('a', null, 'cp -v x.tar.gz $LFS/sources\n'),
+      'pizlix/x.tar.gz': 'x',
+    });
     const good = path.join(path.dirname(pizlix), 'amend.yml');
     await writeFile(good, 'version: 1\nmode: amend\nstages:\n  - name: a\n    inputs: [extra/**]\n    exclude: [pizlix/*.log]\n    key-extra: gcc-14\n');
     const chain = loadChain({ pizlixDir: pizlix, manifestFile: good });
@@ -92,23 +113,24 @@ describe('chain discovery', () => {
     assert.ok(inputPaths(chain.stages[0]).includes('pizlix/x.tar.gz'), 'derived inputs stay');
     const bad = path.join(path.dirname(pizlix), 'bad.yml');
     await writeFile(bad, 'version: 1\nmode: amend\nstages:\n  - name: zz\n    inputs: [x]\n');
-    assert.throws(() => loadChain({ pizlixDir: pizlix, manifestFile: bad }), /input 'manifest': .*bad\.yml: \/stages\/0\/name: 'zz' is not a stage of the chain the scripts define; expected one of: a/);
+    assert.throws(
+      () => loadChain({ pizlixDir: pizlix, manifestFile: bad }),
+      /input 'manifest': .*bad\.yml: \/stages\/0\/name: 'zz' is not a stage of the chain the scripts define; expected one of: a/,
+    );
     await writeFile(bad, 'version: 1\nmode: amend\nstages:\n  - name: a\n    script: build_b.sh\n');
-    assert.throws(() => loadChain({ pizlixDir: pizlix, manifestFile: bad }), /\/stages\/0\/script: not allowed with mode: amend; expected only inputs, exclude, key-extra and volatile/);
+    assert.throws(
+      () => loadChain({ pizlixDir: pizlix, manifestFile: bad }),
+      /\/stages\/0\/script: not allowed with mode: amend; expected only inputs, exclude, key-extra and volatile/,
+    );
   });
 });
 
 describe('the shell-reference reader', () => {
   test('follows su, bash, source, exec env -i and $FILCSRC, tracking the working directory', async () => {
     const stage = await oneStage(
-      [
-        'FILCOWNER=`stat -c %U $FILCSRC`',
-        'su $FILCOWNER ./sub1.sh',
-        'bash helper.sh',
-        '. ./common.sh',
-        'su lfs ./trampoline.sh',
-        '$FILCSRC/top.sh arg',
-      ].join('\n'),
+      ['FILCOWNER=`stat -c %U $FILCSRC`', 'su $FILCOWNER ./sub1.sh', 'bash helper.sh', '. ./common.sh', 'su lfs ./trampoline.sh', '$FILCSRC/top.sh arg'].join(
+        '\n',
+      ),
       {
         'pizlix/sub1.sh': '#!/bin/bash\ncd $FILCSRC\n./package-source.sh projects/zlib-1.3 pizlonated-zlib\n',
         'pizlix/helper.sh': 'cp -v etc/hosts $LFS/sources/etc\n',
@@ -124,7 +146,18 @@ describe('the shell-reference reader', () => {
       },
     );
     const found = inputs(stage);
-    for (const p of ['pizlix/sub1.sh', 'pizlix/helper.sh', 'pizlix/common.sh', 'pizlix/trampoline.sh', 'pizlix/as-lfs.sh', 'pizlix/etc/hosts', 'package-source.sh', 'projects/zlib-1.3/', 'top.sh', 'top-data.txt']) {
+    for (const p of [
+      'pizlix/sub1.sh',
+      'pizlix/helper.sh',
+      'pizlix/common.sh',
+      'pizlix/trampoline.sh',
+      'pizlix/as-lfs.sh',
+      'pizlix/etc/hosts',
+      'package-source.sh',
+      'projects/zlib-1.3/',
+      'top.sh',
+      'top-data.txt',
+    ]) {
       assert.ok(found[p], `${p} is an input (found: ${Object.keys(found).join(', ')})`);
     }
     assert.equal(found['projects/zlib-1.3/'].how, 'packages');
@@ -163,8 +196,13 @@ describe('the shell-reference reader', () => {
         'cp -v $UNSET_VARIABLE/x $LFS/sources',
       ].join('\n'),
       {
-        'pizlix/libX11-1.8.tar.xz': 'x', 'pizlix/libXau-1.0.tar.xz': 'x', 'pizlix/patches/a.patch': 'a', 'pizlix/patches/b.patch': 'b',
-        'install-linux.sh': '#!/bin/sh\n', 'install-darwin.sh': '#!/bin/sh\n', 'pizlix/data/2026/q.txt': 'q',
+        'pizlix/libX11-1.8.tar.xz': 'x',
+        'pizlix/libXau-1.0.tar.xz': 'x',
+        'pizlix/patches/a.patch': 'a',
+        'pizlix/patches/b.patch': 'b',
+        'install-linux.sh': '#!/bin/sh\n',
+        'install-darwin.sh': '#!/bin/sh\n',
+        'pizlix/data/2026/q.txt': 'q',
       },
     );
     const found = inputs(stage);
@@ -190,12 +228,22 @@ describe('the shell-reference reader', () => {
         'cp -v $FILCSRC/build/bin/clang-20 $FILCSRC/pizfix/lib/libpizlo.so $LFS/usr/bin',
         'cp -v lfs-one.tar.gz /tmp',
       ].join('\n'),
-      { 'pizlix/dl/big.tar.xz': 'downloaded earlier', 'pizlix/lfs-one.tar.gz': 'old snapshot', 'projects/z/pizlonated-z.tar.gz': 'p', 'build/bin/clang-20': 'c', 'pizfix/lib/libpizlo.so': 'l' },
+      {
+        'pizlix/dl/big.tar.xz': 'downloaded earlier',
+        'pizlix/lfs-one.tar.gz': 'old snapshot',
+        'projects/z/pizlonated-z.tar.gz': 'p',
+        'build/bin/clang-20': 'c',
+        'pizfix/lib/libpizlo.so': 'l',
+      },
     );
     assert.deepEqual(inputPaths(stage), ['pizlix/build_one.sh']);
     assert.deepEqual(stage.reading!.holes, [], 'outputs that do not exist yet are not holes');
     assert.deepEqual(stage.reading!.network, [
-      { url: 'https://example.invalid/big.tar.xz', checksums: ['0000000000000000000000000000000000000000000000000000000000000001'], trail: [{ file: 'pizlix/build_one.sh', line: 9 }] },
+      {
+        url: 'https://example.invalid/big.tar.xz',
+        checksums: ['0000000000000000000000000000000000000000000000000000000000000001'],
+        trail: [{ file: 'pizlix/build_one.sh', line: 9 }],
+      },
     ]);
   });
 
@@ -210,8 +258,15 @@ describe('the shell-reference reader', () => {
       ].join('\n'),
       {
         'projects/icu.projeny': 'Archive: icu-78.3.tar.gz\nOrigname: icu-78.3\nName: icu\n\n    pin\n',
-        'projects/icu-78.3.tar.gz': 'tarball', 'filc/projeny': '#!/bin/sh\n', 'package-source.sh': '#!/bin/sh\n',
-        'llvm/CMakeLists.txt': 'x', 'clang/lib/a.cpp': 'x', 'libcxx/x': 'x', 'libcxxabi/x': 'x', 'cmake/m.cmake': 'x', 'lldb/x': 'x',
+        'projects/icu-78.3.tar.gz': 'tarball',
+        'filc/projeny': '#!/bin/sh\n',
+        'package-source.sh': '#!/bin/sh\n',
+        'llvm/CMakeLists.txt': 'x',
+        'clang/lib/a.cpp': 'x',
+        'libcxx/x': 'x',
+        'libcxxabi/x': 'x',
+        'cmake/m.cmake': 'x',
+        'lldb/x': 'x',
       },
     );
     const found = inputs(stage);
@@ -228,7 +283,11 @@ describe('the shell-reference reader', () => {
   test('check reports holes and projects no stage uses', async () => {
     const pizlix = await checkout({
       'pizlix/build.sh': './build_one.sh\n',
-      'pizlix/build_one.sh': entry('one', null, 'cd $FILCSRC\n./package-source.sh projects/used-1 pizlonated-used\n./package-source.sh projects/missing-2 pizlonated-missing\n'),
+      'pizlix/build_one.sh': entry(
+        'one',
+        null,
+        'cd $FILCSRC\n./package-source.sh projects/used-1 pizlonated-used\n./package-source.sh projects/missing-2 pizlonated-missing\n',
+      ),
       'package-source.sh': '#!/bin/sh\n',
       'projects/used-1/a.c': 'a',
       'projects/unused-3/b.c': 'b',
@@ -236,14 +295,29 @@ describe('the shell-reference reader', () => {
     });
     const report = checkChain(discoveredChain(pizlix), pizlix);
     assert.deepEqual(report.unusedProjects, ['projects/unused-3']);
-    assert.deepEqual(report.holes.map((h) => [h.stage, h.path]), [['one', 'projects/missing-2']]);
+    assert.deepEqual(
+      report.holes.map((h) => [h.stage, h.path]),
+      [['one', 'projects/missing-2']],
+    );
   });
 });
 
 describe('the shell parser', () => {
   test('keeps line numbers through here-documents, continuations, functions and compound commands', () => {
     const script = parseScript(
-      ['cat > x <<EOF', 'not $(a command)', 'EOF', 'f() {', '  cp a \\', '     b', '}', 'if x; then y; elif z; then w; else v; fi', 'for i in a b; do echo $i; done < list', 'echo "${A:-d}" \'$q\' $((1+2)) `pwd`', ''].join('\n'),
+      [
+        'cat > x <<EOF',
+        'not $(a command)',
+        'EOF',
+        'f() {',
+        '  cp a \\',
+        '     b',
+        '}',
+        'if x; then y; elif z; then w; else v; fi',
+        'for i in a b; do echo $i; done < list',
+        'echo "${A:-d}" \'$q\' $((1+2)) `pwd`',
+        '',
+      ].join('\n'),
       't.sh',
     );
     const lines: number[] = [];

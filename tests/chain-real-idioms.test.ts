@@ -31,14 +31,18 @@ describe('real Pizlix idioms', () => {
       'cp -v alpha-*.tar.xz $LFS/sources\ncp -v beta-*.tar.xz $LFS/sources\ncp -v gamma-*.tar.xz $LFS/sources\ncp -v build_one_chroot.sh build_one_project.sh $LFS/sources\n./build_chroot.sh /sources/build_one_chroot.sh\n',
       {
         'pizlix/build_chroot.sh': '#!/bin/bash\nexport LFS=/mnt/lfs\nchroot "$LFS" /usr/bin/env -i HOME=/root "$@"\n',
-        'pizlix/build_one_chroot.sh': '#!/bin/bash\ncd /sources\nfor p in alpha-1.0 beta-2.0 \\\n    gamma-3.0; do\n  tar -xf $p.tar.xz\n  cd $p\n  make install\n  cd ..\ndone\n./build_one_project.sh\n',
+        'pizlix/build_one_chroot.sh':
+          '#!/bin/bash\ncd /sources\nfor p in alpha-1.0 beta-2.0 \\\n    gamma-3.0; do\n  tar -xf $p.tar.xz\n  cd $p\n  make install\n  cd ..\ndone\n./build_one_project.sh\n',
         'pizlix/build_one_project.sh': '#!/bin/bash\necho after the loop, back in /sources\n',
         'pizlix/alpha-1.0.tar.xz': 'a\n',
         'pizlix/beta-2.0.tar.xz': 'b\n',
         'pizlix/gamma-3.0.tar.xz': 'c\n',
       },
     );
-    const unpacked = stage.reading!.inputs.filter((i) => i.how.startsWith('unpacks')).map((i) => i.path).sort();
+    const unpacked = stage
+      .reading!.inputs.filter((i) => i.how.startsWith('unpacks'))
+      .map((i) => i.path)
+      .sort();
     assert.deepEqual(unpacked, ['pizlix/alpha-1.0.tar.xz', 'pizlix/beta-2.0.tar.xz', 'pizlix/gamma-3.0.tar.xz']);
     assert.deepEqual(stage.reading!.holes, [], '`cd $p` … `cd ..` comes back to /sources, where the next script is');
     assert.ok(inputsByPath(stage)['pizlix/build_one_project.sh']);
@@ -64,8 +68,15 @@ describe('real Pizlix idioms', () => {
       ['required-tree'],
       'only what no file test guards is a hole: a bare `test -d` asserts, it does not guard',
     );
-    const present = await oneStageAt(nextRoot(), body, { 'build_tool.sh': tool, 'local-overrides.sh': 'X=1\n', 'extra.sh': 'Y=1\n', 'other.sh': 'Z=1\n', 'required-tree/a': 'a\n' });
-    for (const p of ['local-overrides.sh', 'extra.sh', 'other.sh', 'required-tree/']) assert.ok(inputsByPath(present)[p], `${p}: a guarded file that is there is read, so it is an input`);
+    const present = await oneStageAt(nextRoot(), body, {
+      'build_tool.sh': tool,
+      'local-overrides.sh': 'X=1\n',
+      'extra.sh': 'Y=1\n',
+      'other.sh': 'Z=1\n',
+      'required-tree/a': 'a\n',
+    });
+    for (const p of ['local-overrides.sh', 'extra.sh', 'other.sh', 'required-tree/'])
+      assert.ok(inputsByPath(present)[p], `${p}: a guarded file that is there is read, so it is an input`);
     assert.deepEqual(present.reading!.holes, []);
   });
 
@@ -91,7 +102,8 @@ describe('real Pizlix idioms', () => {
   test('one `projeny package` call packaging several pins at once names every pin, tarball and work tree', async () => {
     const pin = (name: string) => `Archive: ${name}-1.0.tar.gz\nName: ${name}\n\n    pin\n`;
     const stage = await oneStageAt(nextRoot(), 'su $FILCOWNER ./sub1.sh\n', {
-      'pizlix/sub1.sh': '#!/bin/bash\ncd $FILCSRC\nfilc/projeny package \\\n    projects/aa.projeny projects/aa/pizlonated-aa.tar.gz \\\n    projects/bb.projeny projects/bb/pizlonated-bb.tar.gz\n',
+      'pizlix/sub1.sh':
+        '#!/bin/bash\ncd $FILCSRC\nfilc/projeny package \\\n    projects/aa.projeny projects/aa/pizlonated-aa.tar.gz \\\n    projects/bb.projeny projects/bb/pizlonated-bb.tar.gz\n',
       'filc/projeny': '#!/bin/sh\n',
       'projects/aa.projeny': pin('aa'),
       'projects/aa-1.0.tar.gz': 'a\n',
@@ -109,7 +121,8 @@ describe('real Pizlix idioms', () => {
 
   test('a variable set by a `case` whose other arms exit is known after it (`case `uname -s` in Linux) OS=linux;; *) exit 1;; esac`)', async () => {
     const stage = await oneStageAt(nextRoot(), 'cd $FILCSRC\n./build_lib.sh\n', {
-      'common.sh': 'case `uname -s` in\n    Linux)\n        OS=linux\n        ;;\n    *)\n        echo unsupported\n        exit 1\n        ;;\nesac\nif test -n "$WANT"\nthen\n    FLAVOR=$WANT\nelse\n    FLAVOR=plain\nfi\n',
+      'common.sh':
+        'case `uname -s` in\n    Linux)\n        OS=linux\n        ;;\n    *)\n        echo unsupported\n        exit 1\n        ;;\nesac\nif test -n "$WANT"\nthen\n    FLAVOR=$WANT\nelse\n    FLAVOR=plain\nfi\n',
       'build_lib.sh': '#!/bin/sh\n. ./common.sh\n./install-$OS.sh\ncp -v data-$FLAVOR.txt $LFS/sources\n',
       'install-linux.sh': '#!/bin/sh\n',
       'install-darwin.sh': '#!/bin/sh\n',
@@ -120,7 +133,11 @@ describe('real Pizlix idioms', () => {
     assert.equal(found['install-darwin.sh'], undefined);
     assert.equal(found['install-*.sh'], undefined, 'no widening: OS is known');
     assert.ok(found['data-plain.txt']);
-    assert.deepEqual(stage.reading!.unresolved.map((u) => u.text), ['data-….txt'], 'a value from the environment stays unknown');
+    assert.deepEqual(
+      stage.reading!.unresolved.map((u) => u.text),
+      ['data-….txt'],
+      'a value from the environment stays unknown',
+    );
     assert.equal(found['data-*.txt']?.kind, 'glob', 'and widens to every value it could have');
   });
 

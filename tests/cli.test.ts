@@ -56,7 +56,10 @@ describe('pizlix-stage command line', () => {
     assert.equal(explain.status, 0, explain.output);
     assert.match(explain.output, /changed \(1\):\s+pizlix\/s2\/payload\.txt/);
     const json = JSON.parse(cli('plan', '--json', ...common).output);
-    assert.deepEqual(json.map((p: { inStore: boolean }) => p.inStore), [true, false, false]);
+    assert.deepEqual(
+      json.map((p: { inStore: boolean }) => p.inStore),
+      [true, false, false],
+    );
   });
 
   test('explain --output names the output paths that differ from the previous build', () => {
@@ -97,7 +100,10 @@ describe('pizlix-stage command line over an S3 bucket', () => {
     const plan = cliWith(server.env, 'plan', '--json', ...args);
     assert.equal(plan.status, 0, plan.output);
     const stages = JSON.parse(plan.output) as Array<{ stage: string; key: string; inStore: boolean }>;
-    assert.deepEqual(stages.map((p) => p.inStore), [true, true, true]);
+    assert.deepEqual(
+      stages.map((p) => p.inStore),
+      [true, true, true],
+    );
     const fetched = cliWith(server.env, 'fetch', '--key', stages[2].key, '--directory', path.join(dir.path, 'fetched'), ...s3);
     assert.equal(fetched.status, 0, fetched.output);
     assert.match(fetched.output, /s3 snapshot pizlix-s3-[0-9a-f]+, sha256 [0-9a-f]{64} verified/);

@@ -76,7 +76,11 @@ class FixtureJobs {
     const result = await this.run(model, env);
     assert.equal(result.main.exitCode, 0, `main step failed:\n${result.main.stdout.slice(-4000)}\n${result.main.stderr.slice(-2000)}`);
     assert.equal(result.outputs.built, 'true');
-    assert.equal(await readFile(path.join(this.lfs, 'usr/share/app-output'), 'utf8'), expectedOutput(model, this.toolchainBonus), 'the program shows every edit');
+    assert.equal(
+      await readFile(path.join(this.lfs, 'usr/share/app-output'), 'utf8'),
+      expectedOutput(model, this.toolchainBonus),
+      'the program shows every edit',
+    );
     assert.ok(result.outputs['compiler-cache'], 'the action reports the compiler cache');
     return { run: result, report: JSON.parse(result.outputs['compiler-cache']) as CompilerCacheReport };
   }
@@ -102,7 +106,7 @@ after(async () => {
 });
 
 describe('ccache as the stage configures it', () => {
-  test("compiler-cache: ccache without a usable ccache is an error naming the input; auto builds uncached", async () => {
+  test('compiler-cache: ccache without a usable ccache is an error naming the input; auto builds uncached', async () => {
     const saved = process.env.PATH;
     process.env.PATH = path.join(dir.path, 'no-tools');
     try {
@@ -126,7 +130,10 @@ describe('ccache as the stage configures it', () => {
     // Objects of about 4 KiB each that do not compress away: 64 old ones, then 64 used later.
     for (const set of ['old', 'new']) {
       for (let n = 0; n < 64; n++) {
-        await writeFile(path.join(sources, `${set}_${n}.c`), `int ${set}_${n}(void) { return ${n}; }\nconst char ${set}_pad_${n}[] = "${randomBytes(3000).toString('base64')}";\n`);
+        await writeFile(
+          path.join(sources, `${set}_${n}.c`),
+          `int ${set}_${n}(void) { return ${n}; }\nconst char ${set}_pad_${n}[] = "${randomBytes(3000).toString('base64')}";\n`,
+        );
       }
     }
     const compile = async (set: string) => {
@@ -185,7 +192,10 @@ describe('compiler cache over the local store', () => {
     assert.ok(report.compilers.includes('c++'));
     const log = await readFile(job.outputs.log, 'utf8');
     // What reaches the host-side step through `su lfs`: PATH with the compiler links, the cache, the launcher.
-    assert.match(log, /host build as lfs: c\+\+ is \S+\/compiler-cache\/bin\/c\+\+; CCACHE_DIR=\S+\/compiler-cache\/ccache; CMAKE_CXX_COMPILER_LAUNCHER=\S+ccache-launcher/);
+    assert.match(
+      log,
+      /host build as lfs: c\+\+ is \S+\/compiler-cache\/bin\/c\+\+; CCACHE_DIR=\S+\/compiler-cache\/ccache; CMAKE_CXX_COMPILER_LAUNCHER=\S+ccache-launcher/,
+    );
     const chrootEnv = await readFile(path.join(lfs, 'var/log/chroot-env'), 'utf8');
     assert.doesNotMatch(chrootEnv, /CCACHE|LAUNCHER|compiler-cache/, 'a chroot step entered with env -i sees none of it');
     assert.match(job.summary, /Compiler cache: ccache [\d.]+ · 0 hits, 202 misses \(0\.0% hits\).*started empty.*saved/);
@@ -221,7 +231,7 @@ describe('compiler cache over the local store', () => {
     trustedSave = report.saved!.key;
   });
 
-  test("a pull request reads the trusted cache but writes its own, which a trusted build never restores", async () => {
+  test('a pull request reads the trusted cache but writes its own, which a trusted build never restores', async () => {
     const pr = await jobs.build(pullRequest, PULL_REQUEST);
     assert.equal(pr.report.restored?.key, trustedSave, 'the pull request restored the trusted cache');
     assertCompiled(pr.report, { misses: 1, hits: ALL - 1 });

@@ -56,7 +56,11 @@ async function scriptsRun(): Promise<string[]> {
 }
 
 function planJob(extra: Record<string, string> = {}): Promise<ActionRun> {
-  return runAction({ action: 'plan', inputs: { 'pizlix-dir': pizlixDir, store: 'local', 'store-path': store, ...extra }, jobDir: path.join(dir.path, `job-${++job}`) });
+  return runAction({
+    action: 'plan',
+    inputs: { 'pizlix-dir': pizlixDir, store: 'local', 'store-path': store, ...extra },
+    jobDir: path.join(dir.path, `job-${++job}`),
+  });
 }
 
 function cli(...args: string[]) {
@@ -116,14 +120,20 @@ describe('the eight-stage fixture through the actions, with the chain read from 
     assert.match(output, /projects\/icu\/\s+tree \(on disk\)\s+0\s+projeny work tree \(edits since setup\)/);
     assert.match(output, /projects\/icu-78\.3\.tar\.gz\s+file\s+1\s+projeny archive/);
     const postlc6 = cli('inputs', 'postlc6');
-    assert.match(postlc6.output, /fetches from the network:[\s\S]*https:\/\/downloads\.pizlix\.invalid\/boost\/boost_1_86_0\.tar\.gz\s+sha256:d1d6586339cf7076…\s+pizlix\/build_postlc6\.sh:28 → pizlix\/build_postlc6_sub1_packaging\.sh:42/);
+    assert.match(
+      postlc6.output,
+      /fetches from the network:[\s\S]*https:\/\/downloads\.pizlix\.invalid\/boost\/boost_1_86_0\.tar\.gz\s+sha256:d1d6586339cf7076…\s+pizlix\/build_postlc6\.sh:28 → pizlix\/build_postlc6_sub1_packaging\.sh:42/,
+    );
   });
 
   test('manifest prints the chain as a manifest that loads back', () => {
     const { status, stdout } = cli('manifest');
     assert.equal(status, 0, stdout);
     const parsed = parseManifestText(stdout, 'printed');
-    assert.deepEqual(parsed.stages.map((s) => s.name), [...FILC_STAGES]);
+    assert.deepEqual(
+      parsed.stages.map((s) => s.name),
+      [...FILC_STAGES],
+    );
     assert.ok(parsed.stages[2].inputs!.includes('projects/emacs-lisp/**'));
     assert.match(stdout, /- projects\/openssh-10\.5p1\/\*\* # packages: pizlix\/build_postlc2\.sh:28 → pizlix\/build_postlc2_sub1_packaging\.sh:14/);
   });
@@ -135,7 +145,10 @@ describe('the eight-stage fixture through the actions, with the chain read from 
     await writeFile(path.join(checkout, 'projects/unused-0.1/unused.c'), 'int unused;\n');
     const { status, output } = cli('check');
     assert.equal(status, 1, output);
-    assert.match(output, /postlc4: projects\/missing-1\.0: packages: does not exist \(pizlix\/build_postlc4\.sh:28 → pizlix\/build_postlc4_sub1_packaging\.sh:15\)/);
+    assert.match(
+      output,
+      /postlc4: projects\/missing-1\.0: packages: does not exist \(pizlix\/build_postlc4\.sh:28 → pizlix\/build_postlc4_sub1_packaging\.sh:15\)/,
+    );
     assert.match(output, /projects\/unused-0\.1: no stage reads it/);
     const plan = await planJob();
     assert.equal(plan.main.exitCode, 0, plan.main.stdout);

@@ -34,7 +34,21 @@ interface BootOutcome {
 
 /** Boots `disk` until both markers appear on the serial log or the deadline passes; always stops QEMU. */
 async function bootUntilRootRemounted(disk: string, format: 'raw' | 'vmdk', serialLog: string): Promise<BootOutcome> {
-  const args = ['-accel', 'tcg', '-m', '1024', '-drive', `file=${disk},format=${format},snapshot=on`, '-display', 'none', '-serial', `file:${serialLog}`, '-net', 'none', '-no-reboot'];
+  const args = [
+    '-accel',
+    'tcg',
+    '-m',
+    '1024',
+    '-drive',
+    `file=${disk},format=${format},snapshot=on`,
+    '-display',
+    'none',
+    '-serial',
+    `file:${serialLog}`,
+    '-net',
+    'none',
+    '-no-reboot',
+  ];
   const qemu = spawn('qemu-system-x86_64', args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   qemu.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -56,7 +70,9 @@ async function bootUntilRootRemounted(disk: string, format: 'raw' | 'vmdk', seri
     });
   } catch (err) {
     const tailLines = serial.trimEnd().split('\n').slice(-25).join('\n');
-    throw new assert.AssertionError({ message: `${errorMessage(err)} (QEMU ${exited ? 'exited' : 'still running'}${stderr ? `: ${stderr.trim()}` : ''}); serial log tail:\n${tailLines}` });
+    throw new assert.AssertionError({
+      message: `${errorMessage(err)} (QEMU ${exited ? 'exited' : 'still running'}${stderr ? `: ${stderr.trim()}` : ''}); serial log tail:\n${tailLines}`,
+    });
   } finally {
     await stopProcessGroup(qemu, { graceMs: 1000 });
   }
@@ -84,7 +100,10 @@ describe('disk image boots in QEMU', () => {
 
   it('streamOptimized disk.vmdk passes qemu-img check and boots the same way', async () => {
     await run('qemu-img', ['check', '-f', 'vmdk', result.vmdk!]);
-    const info = JSON.parse(await run('qemu-img', ['info', '--output=json', result.vmdk!])) as { 'format-specific'?: { data?: { 'create-type'?: string } }; 'virtual-size': number };
+    const info = JSON.parse(await run('qemu-img', ['info', '--output=json', result.vmdk!])) as {
+      'format-specific'?: { data?: { 'create-type'?: string } };
+      'virtual-size': number;
+    };
     assert.equal(info['format-specific']?.data?.['create-type'], 'streamOptimized');
     assert.equal(info['virtual-size'], result.imageBytes);
     const boot = await bootUntilRootRemounted(result.vmdk!, 'vmdk', path.join(dir.path, 'serial-vmdk.log'));

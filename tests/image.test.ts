@@ -90,7 +90,10 @@ describe('Pizlix layout', () => {
     assert.deepEqual(mib(2), [20, 30 * 1024]);
     assert.equal(mib(3)[0], 30 * 1024);
     assert.equal(plan.partitions[3].role, 'root');
-    assert.deepEqual(plan.partitions.map((p) => p.number), [1, 2, 3, 4]);
+    assert.deepEqual(
+      plan.partitions.map((p) => p.number),
+      [1, 2, 3, 4],
+    );
     // The root runs to the last whole MiB before the backup GPT.
     assert.equal(mib(3)[1], 100 * 1024 - 1);
   });
@@ -106,8 +109,14 @@ describe('Pizlix layout', () => {
   });
 
   it('rejects unknown layouts and disks without room for a root', () => {
-    assert.throws(() => planDisk('msdos', 10 * GiB), (err: unknown) => err instanceof InputError && err.input === 'layout' && /pizlix/.test(err.message));
-    assert.throws(() => planDisk('pizlix', 64 * MiB), (err: unknown) => err instanceof InputError && err.input === 'size');
+    assert.throws(
+      () => planDisk('msdos', 10 * GiB),
+      (err: unknown) => err instanceof InputError && err.input === 'layout' && /pizlix/.test(err.message),
+    );
+    assert.throws(
+      () => planDisk('pizlix', 64 * MiB),
+      (err: unknown) => err instanceof InputError && err.input === 'size',
+    );
   });
 
   it('writes an sfdisk script with one line per partition', () => {
@@ -330,7 +339,11 @@ describe('root file system straight from the snapshot (e2fsprogs 1.47.1 and late
       const start = partitionByRole(result.plan, 'root').startSector;
       const stats = [];
       for (const file of ['/home/pizlo/notes', '/bin/su', '/dev/null', '/usr/lib/libfoo-hardlink.so', '/usr/lib/libfoo.so.1']) {
-        stats.push((await debugfs(result.image, start, `stat ${file}`)).replace(/^(Inode|Generation|.*time|crtime|Inode checksum|Size of extra inode fields|EXTENTS|\(0\)).*$/gm, '').replace(/Inode: \d+/g, ''));
+        stats.push(
+          (await debugfs(result.image, start, `stat ${file}`))
+            .replace(/^(Inode|Generation|.*time|crtime|Inode checksum|Size of extra inode fields|EXTENTS|\(0\)).*$/gm, '')
+            .replace(/Inode: \d+/g, ''),
+        );
       }
       return { rootFrom: result.rootFrom, stats };
     };
@@ -342,7 +355,12 @@ describe('root file system straight from the snapshot (e2fsprogs 1.47.1 and late
     assert.match(fromTarball.stats[2], /Device major\/minor number: 01:03/);
     assert.match(fromTarball.stats[3], /Links: 2/);
     for (let i = 0; i < fromTree.stats.length; i++) {
-      for (const field of [/Type: \S+\s+Mode:\s+\d+/, /User:\s+\d+\s+Group:\s+\d+/, /Links: \d+/, /Device major\/minor number: \S+|Fast link dest: ".*"|Size: \d+/]) {
+      for (const field of [
+        /Type: \S+\s+Mode:\s+\d+/,
+        /User:\s+\d+\s+Group:\s+\d+/,
+        /Links: \d+/,
+        /Device major\/minor number: \S+|Fast link dest: ".*"|Size: \d+/,
+      ]) {
         assert.equal(field.exec(fromTarball.stats[i])?.[0], field.exec(fromTree.stats[i])?.[0], `${field} of file ${i}`);
       }
     }
@@ -370,7 +388,11 @@ describe('without root', () => {
 const result = await buildDiskImage(JSON.parse(process.argv[1]));
 process.stdout.write('RESULT' + JSON.stringify({ image: result.image, root: result.plan.partitions[3].startSector }));`;
     const request = JSON.stringify({ snapshot, outputDir, size: '256M', vmdk: 'none' });
-    const child = await capture('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, request], { cwd: REPO_ROOT });
+    const child = await capture(
+      'setpriv',
+      ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, request],
+      { cwd: REPO_ROOT },
+    );
     assert.equal(child.code, 0, child.stderr);
     // Where mke2fs reads the snapshot itself, no fakeroot is needed at all; elsewhere one session keeps the owners.
     assert.match(child.stdout, /not running as root: extracting inside a fakeroot session|root written by mke2fs from the snapshot itself/);
@@ -382,43 +404,51 @@ process.stdout.write('RESULT' + JSON.stringify({ image: result.image, root: resu
   });
 });
 
-describe('disk-image action (bundle under dist/, run the way the runner runs it)', { skip: existsSync(path.join(REPO_ROOT, 'dist', 'disk-image', 'index.js')) ? false : 'dist/disk-image/index.js missing: run npm run build' }, () => {
-  let dir: TestDir;
-  let snapshot: string;
+describe(
+  'disk-image action (bundle under dist/, run the way the runner runs it)',
+  { skip: existsSync(path.join(REPO_ROOT, 'dist', 'disk-image', 'index.js')) ? false : 'dist/disk-image/index.js missing: run npm run build' },
+  () => {
+    let dir: TestDir;
+    let snapshot: string;
 
-  before(async () => {
-    dir = await makeTestDir('image-action');
-    snapshot = await makeSnapshot(dir.path, 'lfs-action');
-  });
+    before(async () => {
+      dir = await makeTestDir('image-action');
+      snapshot = await makeSnapshot(dir.path, 'lfs-action');
+    });
 
-  after(async () => {
-    await dir?.remove();
-  });
+    after(async () => {
+      await dir?.remove();
+    });
 
-  it('writes the image, sets its outputs and shows the partition table in the job summary', async () => {
-    const outputDir = path.join(dir.path, 'job', 'images');
-    const job = await runAction({ action: 'disk-image', jobDir: path.join(dir.path, 'job'), inputs: { snapshot, 'output-dir': outputDir, size: '256M' } });
-    assert.equal(job.main.exitCode, 0, job.main.stdout + job.main.stderr);
-    assert.equal(job.outputs.image, path.join(outputDir, 'disk.img'));
-    assert.equal(job.outputs.vmdk, path.join(outputDir, 'disk.vmdk'));
-    assert.equal(job.outputs.sha256sums, path.join(outputDir, 'SHA256SUMS'));
-    assert.equal(job.outputs['image-size'], String(256 * MiB));
-    assert.equal(Number(job.outputs['image-allocated']), (await stat(job.outputs.image)).blocks * 512);
-    assert.match(job.summary, /<td>bios_grub<\/td>/);
-    assert.match(job.summary, /<td>4<\/td><td>root<\/td>/);
-    assert.match(job.summary, /vmlinuz-6\.10\.5-lfs-12\.2/);
-  });
+    it('writes the image, sets its outputs and shows the partition table in the job summary', async () => {
+      const outputDir = path.join(dir.path, 'job', 'images');
+      const job = await runAction({ action: 'disk-image', jobDir: path.join(dir.path, 'job'), inputs: { snapshot, 'output-dir': outputDir, size: '256M' } });
+      assert.equal(job.main.exitCode, 0, job.main.stdout + job.main.stderr);
+      assert.equal(job.outputs.image, path.join(outputDir, 'disk.img'));
+      assert.equal(job.outputs.vmdk, path.join(outputDir, 'disk.vmdk'));
+      assert.equal(job.outputs.sha256sums, path.join(outputDir, 'SHA256SUMS'));
+      assert.equal(job.outputs['image-size'], String(256 * MiB));
+      assert.equal(Number(job.outputs['image-allocated']), (await stat(job.outputs.image)).blocks * 512);
+      assert.match(job.summary, /<td>bios_grub<\/td>/);
+      assert.match(job.summary, /<td>4<\/td><td>root<\/td>/);
+      assert.match(job.summary, /vmlinuz-6\.10\.5-lfs-12\.2/);
+    });
 
-  it('fails with the input named, and no outputs, on bad input', async () => {
-    const outputDir = path.join(dir.path, 'job-bad', 'images');
-    const job = await runAction({ action: 'disk-image', jobDir: path.join(dir.path, 'job-bad'), inputs: { snapshot, 'output-dir': outputDir, layout: 'msdos' } });
-    assert.equal(job.main.exitCode, 1);
-    assert.match(job.main.stdout, /::error::input 'layout': 'msdos' is not supported; expected one of: pizlix/);
-    assert.match(job.summary, /Pizlix disk image failed/);
-    assert.equal(job.outputs.image, undefined);
-    await assert.rejects(stat(outputDir));
-  });
-});
+    it('fails with the input named, and no outputs, on bad input', async () => {
+      const outputDir = path.join(dir.path, 'job-bad', 'images');
+      const job = await runAction({
+        action: 'disk-image',
+        jobDir: path.join(dir.path, 'job-bad'),
+        inputs: { snapshot, 'output-dir': outputDir, layout: 'msdos' },
+      });
+      assert.equal(job.main.exitCode, 1);
+      assert.match(job.main.stdout, /::error::input 'layout': 'msdos' is not supported; expected one of: pizlix/);
+      assert.match(job.summary, /Pizlix disk image failed/);
+      assert.equal(job.outputs.image, undefined);
+      await assert.rejects(stat(outputDir));
+    });
+  },
+);
 
 describe('disk-image action with a stage from the store', () => {
   let dir: TestDir;
@@ -451,7 +481,11 @@ describe('disk-image action with a stage from the store', () => {
 
   it('a stage the store does not hold for this checkout is a clear error naming the stage and its key', async () => {
     const outputDir = path.join(dir.path, 'job-miss', 'images');
-    const job = await runAction({ action: 'disk-image', jobDir: path.join(dir.path, 'job-miss'), inputs: stageInputs({ 'output-dir': outputDir, 'key-extra': 'another-runner-image' }) });
+    const job = await runAction({
+      action: 'disk-image',
+      jobDir: path.join(dir.path, 'job-miss'),
+      inputs: stageInputs({ 'output-dir': outputDir, 'key-extra': 'another-runner-image' }),
+    });
     assert.equal(job.main.exitCode, 1);
     assert.match(job.main.stdout, /::error::input 'stage': the local store holds no intact gui snapshot with key pizlix-gui-[0-9a-f]+/);
     await assert.rejects(stat(outputDir));
@@ -480,13 +514,21 @@ describe('bad input', () => {
 
   it('refuses a snapshot without a kernel', async () => {
     const noKernel = await makeSnapshot(dir.path, 'no-kernel', { kernel: false });
-    await expectFailure('no-kernel', { snapshot: noKernel }, (err) => err instanceof InputError && err.input === 'snapshot' && /no kernel in \/boot/.test(err.message));
+    await expectFailure(
+      'no-kernel',
+      { snapshot: noKernel },
+      (err) => err instanceof InputError && err.input === 'snapshot' && /no kernel in \/boot/.test(err.message),
+    );
   });
 
   it('refuses a size too small for the content before extracting', async () => {
     const big = await makeSnapshot(dir.path, 'big', { bulkBytes: 96 * MiB });
     const started = Date.now();
-    await expectFailure('too-small', { snapshot: big, size: '100M' }, (err) => err instanceof InputError && err.input === 'size' && /too small/.test(err.message) && /at least/.test(err.message));
+    await expectFailure(
+      'too-small',
+      { snapshot: big, size: '100M' },
+      (err) => err instanceof InputError && err.input === 'size' && /too small/.test(err.message) && /at least/.test(err.message),
+    );
     assert.ok(Date.now() - started < 30_000);
   });
 
@@ -504,7 +546,7 @@ describe('bad input', () => {
     }
   });
 
-  it('uses the grub.cfg given, and Pizlix\'s etc/grub.cfg by default', async () => {
+  it("uses the grub.cfg given, and Pizlix's etc/grub.cfg by default", async () => {
     const pizlixDir = path.join(dir.path, 'pizlix');
     await mkdir(path.join(pizlixDir, 'etc'), { recursive: true });
     await writeFile(path.join(pizlixDir, 'etc', 'grub.cfg'), '# pizlix grub.cfg\nset root=(hd0,gpt4)\n');

@@ -40,44 +40,127 @@ function changedStages(a: Record<string, string>, b: Record<string, string>): st
 /** The stage that first references each path of the fixture, read off its scripts by hand. */
 const REFERENCES: Record<(typeof FILC_STAGES)[number], string[]> = {
   prelc: [
-    'pizlix/build_prelc.sh', 'pizlix/build_prelc_sub0_filc.sh', 'projects/linux-6.10.5/', 'package-source.sh', 'projects/yolo-util-linux.projeny',
-    'projects/util-linux-2.40.tar.gz', 'projects/yolo-util-linux/', 'filc/projeny', 'pizlix/build_unmount.sh', 'pizlix/build_copy_stuff.sh',
-    'pizlix/hello-1.0.tar.gz', 'pizlix/linux-config-6.10.5', 'pizlix/preserve-yolo.txt', 'pizlix/build_prelc_sub2_chroot_part1.sh',
-    'pizlix/build_prelc_sub2_chroot_part2.sh', 'pizlix/build_lc_sub2_yolo_chroot.sh', 'pizlix/build_lc_sub3_user_chroot.sh',
-    'pizlix/build_postlc_sub2_chroot_part1.sh', 'pizlix/build_postlc_sub2_chroot_part2.sh', 'pizlix/build_postlc_chroot_project_meson.sh',
-    'pizlix/etc/fstab', 'pizlix/etc/hosts', 'pizlix/etc/profile', 'pizlix/etc/inputrc', 'pizlix/etc/passwd', 'pizlix/etc/group',
-    'pizlix/etc/sysconfig/ifconfig.eth0', 'pizlix/keymaps/fixed-keys.map', 'pizlix/build_prelc_sub1_lfsuser_trampoline.sh',
-    'pizlix/build_prelc_sub1_lfsuser.sh', 'pizlix/build_chown_from_lfs_to_root.sh', 'pizlix/build_mount.sh', 'pizlix/build_chroot.sh',
+    'pizlix/build_prelc.sh',
+    'pizlix/build_prelc_sub0_filc.sh',
+    'projects/linux-6.10.5/',
+    'package-source.sh',
+    'projects/yolo-util-linux.projeny',
+    'projects/util-linux-2.40.tar.gz',
+    'projects/yolo-util-linux/',
+    'filc/projeny',
+    'pizlix/build_unmount.sh',
+    'pizlix/build_copy_stuff.sh',
+    'pizlix/hello-1.0.tar.gz',
+    'pizlix/linux-config-6.10.5',
+    'pizlix/preserve-yolo.txt',
+    'pizlix/build_prelc_sub2_chroot_part1.sh',
+    'pizlix/build_prelc_sub2_chroot_part2.sh',
+    'pizlix/build_lc_sub2_yolo_chroot.sh',
+    'pizlix/build_lc_sub3_user_chroot.sh',
+    'pizlix/build_postlc_sub2_chroot_part1.sh',
+    'pizlix/build_postlc_sub2_chroot_part2.sh',
+    'pizlix/build_postlc_chroot_project_meson.sh',
+    'pizlix/etc/fstab',
+    'pizlix/etc/hosts',
+    'pizlix/etc/profile',
+    'pizlix/etc/inputrc',
+    'pizlix/etc/passwd',
+    'pizlix/etc/group',
+    'pizlix/etc/sysconfig/ifconfig.eth0',
+    'pizlix/keymaps/fixed-keys.map',
+    'pizlix/build_prelc_sub1_lfsuser_trampoline.sh',
+    'pizlix/build_prelc_sub1_lfsuser.sh',
+    'pizlix/build_chown_from_lfs_to_root.sh',
+    'pizlix/build_mount.sh',
+    'pizlix/build_chroot.sh',
   ],
   lc: [
-    'pizlix/build_lc.sh', 'pizlix/build_lc_sub1_filc.sh', 'projects/yolo-glibc-2.40/', 'projects/user-glibc-2.40/', 'setup_glibc.sh',
-    'build_compiler_rt.sh', 'compiler-rt/', 'configure_cmake_project.sh', 'configure_llvm.sh', 'llvm/', 'clang/', 'libcxx/', 'libcxxabi/',
-    'cmake/', 'third-party/', 'build_clang.sh', 'build_yolo_glibc.sh', 'build_runtime.sh', 'libpas/', 'build_user_glibc.sh', 'build_cxx.sh',
-    'runtimes/', 'install-cxx-linux.sh', 'filc/run-tests', 'filc/tests/', 'pizlix/hacked_ldd',
+    'pizlix/build_lc.sh',
+    'pizlix/build_lc_sub1_filc.sh',
+    'projects/yolo-glibc-2.40/',
+    'projects/user-glibc-2.40/',
+    'setup_glibc.sh',
+    'build_compiler_rt.sh',
+    'compiler-rt/',
+    'configure_cmake_project.sh',
+    'configure_llvm.sh',
+    'llvm/',
+    'clang/',
+    'libcxx/',
+    'libcxxabi/',
+    'cmake/',
+    'third-party/',
+    'build_clang.sh',
+    'build_yolo_glibc.sh',
+    'build_runtime.sh',
+    'libpas/',
+    'build_user_glibc.sh',
+    'build_cxx.sh',
+    'runtimes/',
+    'install-cxx-linux.sh',
+    'filc/run-tests',
+    'filc/tests/',
+    'pizlix/hacked_ldd',
   ],
   postlc: [
-    'pizlix/build_postlc.sh', 'pizlix/build_postlc_sub1_filc.sh', 'projects/xz-5.8.3/', 'projects/openssl.projeny', 'projects/openssl-3.3.1.tar.gz',
-    'projects/openssl/', 'projects/meson-1.5.1/', 'pizlix/etc/grub.cfg', 'projects/emacs-lisp/',
+    'pizlix/build_postlc.sh',
+    'pizlix/build_postlc_sub1_filc.sh',
+    'projects/xz-5.8.3/',
+    'projects/openssl.projeny',
+    'projects/openssl-3.3.1.tar.gz',
+    'projects/openssl/',
+    'projects/meson-1.5.1/',
+    'pizlix/etc/grub.cfg',
+    'projects/emacs-lisp/',
   ],
   postlc2: [
-    'pizlix/build_postlc2.sh', 'pizlix/build_postlc2_sub1_packaging.sh', 'projects/openssh-10.5p1/', 'projects/libidn2.projeny',
-    'projects/libidn2-2.3.7.tar.gz', 'projects/libidn2/', 'projects/icu.projeny', 'projects/icu-78.3.tar.gz', 'projects/icu/',
-    'pizlix/which-2.21.tar.gz', 'pizlix/build_postlc2_sub2_chroot.sh', 'pizlix/build_postlc2_chroot_project_libidn2.sh', 'pizlix/build_chroot_late.sh',
+    'pizlix/build_postlc2.sh',
+    'pizlix/build_postlc2_sub1_packaging.sh',
+    'projects/openssh-10.5p1/',
+    'projects/libidn2.projeny',
+    'projects/libidn2-2.3.7.tar.gz',
+    'projects/libidn2/',
+    'projects/icu.projeny',
+    'projects/icu-78.3.tar.gz',
+    'projects/icu/',
+    'pizlix/which-2.21.tar.gz',
+    'pizlix/build_postlc2_sub2_chroot.sh',
+    'pizlix/build_postlc2_chroot_project_libidn2.sh',
+    'pizlix/build_chroot_late.sh',
   ],
   postlc3: [
-    'pizlix/build_postlc3.sh', 'pizlix/build_postlc3_sub1_packaging.sh', 'projects/freetype-2.13.3/', 'projects/harfbuzz-9.0.0/',
-    'projects/cairo-1.18.0/', 'pizlix/pixman-0.43.4.tar.gz', 'pizlix/build_postlc3_sub2_chroot.sh', 'pizlix/build_postlc3_chroot_project_harfbuzz.sh',
-    'pizlix/etc/weston.ini', 'pizlix/etc/seatd', 'pizlix/dejavu/',
+    'pizlix/build_postlc3.sh',
+    'pizlix/build_postlc3_sub1_packaging.sh',
+    'projects/freetype-2.13.3/',
+    'projects/harfbuzz-9.0.0/',
+    'projects/cairo-1.18.0/',
+    'pizlix/pixman-0.43.4.tar.gz',
+    'pizlix/build_postlc3_sub2_chroot.sh',
+    'pizlix/build_postlc3_chroot_project_harfbuzz.sh',
+    'pizlix/etc/weston.ini',
+    'pizlix/etc/seatd',
+    'pizlix/dejavu/',
   ],
   postlc4: [
-    'pizlix/build_postlc4.sh', 'pizlix/build_postlc4_sub1_packaging.sh', 'projects/at-spi2-core-2.52.0/', 'pizlix/build_postlc4_sub2_chroot.sh',
-    'pizlix/fribidi-1.0.15.tar.gz', 'pizlix/build_postlc4_chroot_project_gtk4.sh',
+    'pizlix/build_postlc4.sh',
+    'pizlix/build_postlc4_sub1_packaging.sh',
+    'projects/at-spi2-core-2.52.0/',
+    'pizlix/build_postlc4_sub2_chroot.sh',
+    'pizlix/fribidi-1.0.15.tar.gz',
+    'pizlix/build_postlc4_chroot_project_gtk4.sh',
   ],
   postlc5: ['pizlix/build_postlc5.sh', 'pizlix/build_postlc5_sub1_packaging.sh', 'projects/libsoup-3.6.0/', 'pizlix/build_postlc5_sub2_chroot.sh'],
   postlc6: [
-    'pizlix/build_postlc6.sh', 'pizlix/build_postlc6_sub1_packaging.sh', 'projects/abseil-cpp-20260107.1/', 'pizlix/download_extra_tarballs.sh',
-    'pizlix/extra-tarballs.list', 'pizlix/build_postlc6_sub2_chroot.sh', 'pizlix/boost-filc.patch', 'pizlix/gl_stub.c',
-    'pizlix/build_postlc6_chroot_project_boost.sh', 'pizlix/build_postlc6_chroot_project_libreoffice.sh',
+    'pizlix/build_postlc6.sh',
+    'pizlix/build_postlc6_sub1_packaging.sh',
+    'projects/abseil-cpp-20260107.1/',
+    'pizlix/download_extra_tarballs.sh',
+    'pizlix/extra-tarballs.list',
+    'pizlix/build_postlc6_sub2_chroot.sh',
+    'pizlix/boost-filc.patch',
+    'pizlix/gl_stub.c',
+    'pizlix/build_postlc6_chroot_project_boost.sh',
+    'pizlix/build_postlc6_chroot_project_libreoffice.sh',
   ],
 };
 
@@ -85,7 +168,10 @@ const REFERENCES: Record<(typeof FILC_STAGES)[number], string[]> = {
 async function fileToEdit(root: string, rel: string): Promise<string> {
   if (!rel.endsWith('/')) return path.join(root, rel);
   const entries = await readdir(path.join(root, rel), { recursive: true, withFileTypes: true });
-  const file = entries.filter((e) => e.isFile() && !e.name.startsWith('pizlonated-')).map((e) => path.join(e.parentPath, e.name)).sort()[0];
+  const file = entries
+    .filter((e) => e.isFile() && !e.name.startsWith('pizlonated-'))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort()[0];
   assert.ok(file, `${rel} has a file to edit`);
   return file;
 }
@@ -93,8 +179,14 @@ async function fileToEdit(root: string, rel: string): Promise<string> {
 describe('stage keys of the chain the scripts define', () => {
   test('eight stages, in order, each keyed by what its own scripts read', async () => {
     const chain = loadChain({ pizlixDir: path.join(base, 'pizlix') });
-    assert.deepEqual(chain.stages.map((s) => s.name), [...FILC_STAGES]);
-    assert.deepEqual(chain.stages.map((s) => s.parent), [null, ...FILC_STAGES.slice(0, -1)]);
+    assert.deepEqual(
+      chain.stages.map((s) => s.name),
+      [...FILC_STAGES],
+    );
+    assert.deepEqual(
+      chain.stages.map((s) => s.parent),
+      [null, ...FILC_STAGES.slice(0, -1)],
+    );
     assert.deepEqual(chain.problems, []);
     const keys = await keysOf(base);
     assert.equal(new Set(Object.values(keys)).size, 8);
@@ -111,7 +203,10 @@ describe('stage keys of the chain the scripts define', () => {
         // Later stages' keys hash this stage's output, not its key: only a later stage that reads the file too changes here.
         const changed = changedStages(before, after);
         assert.equal(changed[0], stage, `editing ${rel} changes ${stage}`);
-        assert.ok(changed.every((s) => FILC_STAGES.indexOf(s as (typeof FILC_STAGES)[number]) >= index), `editing ${rel} changes no stage before ${stage}: ${changed.join(', ')}`);
+        assert.ok(
+          changed.every((s) => FILC_STAGES.indexOf(s as (typeof FILC_STAGES)[number]) >= index),
+          `editing ${rel} changes no stage before ${stage}: ${changed.join(', ')}`,
+        );
         before = after;
       }
     }
@@ -141,7 +236,10 @@ describe('stage keys of the chain the scripts define', () => {
     const referenced = Object.values(REFERENCES).flat();
     for (const key of keys) {
       for (const file of Object.keys(key.inputs)) {
-        assert.ok(referenced.some((r) => (r.endsWith('/') ? file.startsWith(r) : file === r)), `${key.stage} hashes ${file}, which no script of the fixture names`);
+        assert.ok(
+          referenced.some((r) => (r.endsWith('/') ? file.startsWith(r) : file === r)),
+          `${key.stage} hashes ${file}, which no script of the fixture names`,
+        );
       }
     }
   });
@@ -206,16 +304,22 @@ describe('stage keys of the chain the scripts define', () => {
     const pizlixDir = path.join(base, 'pizlix');
     const keys = await computeKeys(loadChain({ pizlixDir }), { pizlixDir });
     const postlc6 = keys.find((k) => k.stage === 'postlc6')!;
-    assert.deepEqual(postlc6.network.map((n) => [n.url, n.checksums]), [
-      ['https://downloads.pizlix.invalid/boost/boost_1_86_0.tar.gz', ['d1d6586339cf707694920c2736e0545abd83475ddf9178833b6cb97a1ec614c3']],
-      ['https://downloads.pizlix.invalid/libreoffice/extern/…', []],
-      ['https://downloads.pizlix.invalid/libreoffice/libreoffice-24.8.0.3.tar.gz', ['e304837a0a0b33fa9fcc46bafce0b0389b199f93c60749b5ce39e629deb41ea5']],
-    ]);
+    assert.deepEqual(
+      postlc6.network.map((n) => [n.url, n.checksums]),
+      [
+        ['https://downloads.pizlix.invalid/boost/boost_1_86_0.tar.gz', ['d1d6586339cf707694920c2736e0545abd83475ddf9178833b6cb97a1ec614c3']],
+        ['https://downloads.pizlix.invalid/libreoffice/extern/…', []],
+        ['https://downloads.pizlix.invalid/libreoffice/libreoffice-24.8.0.3.tar.gz', ['e304837a0a0b33fa9fcc46bafce0b0389b199f93c60749b5ce39e629deb41ea5']],
+      ],
+    );
     assert.ok(keys.filter((k) => k.stage !== 'postlc6').every((k) => k.network.length === 0));
     const plain = await keysOf(base);
     assert.equal(changedStages(plain, await keysOf(base, { keyExtra: 'ubuntu-24.04' })).length, 8);
     const amend = path.join(dir.path, 'amend.yml');
-    await writeFile(amend, 'version: 1\nmode: amend\nstages:\n  - name: postlc3\n    key-extra: mesa-with-llvmpipe\n  - name: postlc4\n    inputs: [README.md]\n');
+    await writeFile(
+      amend,
+      'version: 1\nmode: amend\nstages:\n  - name: postlc3\n    key-extra: mesa-with-llvmpipe\n  - name: postlc4\n    inputs: [README.md]\n',
+    );
     assert.deepEqual(changedStages(plain, await keysOf(base, { manifest: amend })), ['postlc3', 'postlc4']);
   });
 
@@ -227,7 +331,9 @@ describe('stage keys of the chain the scripts define', () => {
     const six = (await import('node:fs/promises')).readFile;
     const entry = (await six(p('build_postlc6.sh'), 'utf8')).replaceAll('postlc6', 'postlc7').replaceAll('"xpostlc5"', '"xpostlc6"');
     await writeFile(p('build_postlc7.sh'), entry, { mode: 0o755 });
-    await writeFile(p('build_postlc7_sub1_packaging.sh'), '#!/bin/bash\nset -e\ncd $FILCSRC\n./package-source.sh projects/libsoup-3.6.0 pizlonated-libsoup\n', { mode: 0o755 });
+    await writeFile(p('build_postlc7_sub1_packaging.sh'), '#!/bin/bash\nset -e\ncd $FILCSRC\n./package-source.sh projects/libsoup-3.6.0 pizlonated-libsoup\n', {
+      mode: 0o755,
+    });
     await writeFile(p('build_postlc7_continuation.sh'), '#!/bin/bash\nset -e\n./build_postlc7.sh\n', { mode: 0o755 });
     await appendFile(p('build_postlc6_continuation.sh'), './build_postlc7_continuation.sh\n');
     const after = await keysOf(root);
@@ -244,23 +350,54 @@ describe('manifest validation', () => {
     ['wrong version', 'version: 2\nstages: []\n', /field \/version must be equal to constant \(expected version: 1\)/],
     ['unknown field', stage('    colour: red\n'), /field \/stages\/0 must NOT have additional properties \(expected only known fields \(unknown: 'colour'\)\)/],
     ['bad name', stage('').replace('name: a', 'name: A b'), /field \/stages\/0\/name must match pattern/],
-    ['duplicate', stage('  - name: a\n    parent: a\n    script: b.sh\n    snapshot: b.tar.gz\n    inputs: [b]\n'), /\/stages\/1\/name: stage 'a' is defined twice/],
-    ['unknown parent', stage('  - name: b\n    parent: zz\n    script: b.sh\n    snapshot: b.tar.gz\n    inputs: [b]\n'), /\/stages\/1\/parent: 'zz' is not an earlier stage; expected one of: a/],
-    ['missing parent', stage('  - name: b\n    script: b.sh\n    snapshot: b.tar.gz\n    inputs: [b]\n'), /\/stages\/1\/parent: missing; expected the name of an earlier stage \(e\.g\. 'a'\)/],
+    [
+      'duplicate',
+      stage('  - name: a\n    parent: a\n    script: b.sh\n    snapshot: b.tar.gz\n    inputs: [b]\n'),
+      /\/stages\/1\/name: stage 'a' is defined twice/,
+    ],
+    [
+      'unknown parent',
+      stage('  - name: b\n    parent: zz\n    script: b.sh\n    snapshot: b.tar.gz\n    inputs: [b]\n'),
+      /\/stages\/1\/parent: 'zz' is not an earlier stage; expected one of: a/,
+    ],
+    [
+      'missing parent',
+      stage('  - name: b\n    script: b.sh\n    snapshot: b.tar.gz\n    inputs: [b]\n'),
+      /\/stages\/1\/parent: missing; expected the name of an earlier stage \(e\.g\. 'a'\)/,
+    ],
     ['escaping input', stage('').replace('[pizlix/a]', '[../secrets]'), /inputs: '\.\.\/secrets' leaves the checkout/],
-    ['missing script in replace mode', 'version: 1\nstages:\n  - name: a\n    inputs: [x]\n', /\/stages\/0 must have required property 'script'; expected every stage of a mode: replace manifest/],
-    ['unknown mode', 'version: 1\nmode: merge\nstages:\n  - name: a\n', /field \/mode must be equal to one of the allowed values \(expected mode: replace .* or mode: amend/],
+    [
+      'missing script in replace mode',
+      'version: 1\nstages:\n  - name: a\n    inputs: [x]\n',
+      /\/stages\/0 must have required property 'script'; expected every stage of a mode: replace manifest/,
+    ],
+    [
+      'unknown mode',
+      'version: 1\nmode: merge\nstages:\n  - name: a\n',
+      /field \/mode must be equal to one of the allowed values \(expected mode: replace .* or mode: amend/,
+    ],
     ['not yaml', 'version: [1', /m\.yml is not valid YAML/],
-    ['absolute volatile path', stage('    volatile: [/var/log/**]\n'), /\/stages\/0\/volatile: '\/var\/log\/\*\*' is not a path inside the root filesystem; expected globs relative to the root filesystem/],
-    ['volatile not a list', stage('    volatile: var/log\n'), /field \/stages\/0\/volatile must be array \(expected a list of globs relative to the root filesystem/],
+    [
+      'absolute volatile path',
+      stage('    volatile: [/var/log/**]\n'),
+      /\/stages\/0\/volatile: '\/var\/log\/\*\*' is not a path inside the root filesystem; expected globs relative to the root filesystem/,
+    ],
+    [
+      'volatile not a list',
+      stage('    volatile: var/log\n'),
+      /field \/stages\/0\/volatile must be array \(expected a list of globs relative to the root filesystem/,
+    ],
   ];
   for (const [name, text, message] of cases) {
     test(name, () => {
-      assert.throws(() => parse(text), (err: Error) => {
-        assert.match(err.message, /^input 'manifest': /);
-        assert.match(err.message, message);
-        return true;
-      });
+      assert.throws(
+        () => parse(text),
+        (err: Error) => {
+          assert.match(err.message, /^input 'manifest': /);
+          assert.match(err.message, message);
+          return true;
+        },
+      );
     });
   }
 });

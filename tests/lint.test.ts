@@ -1,5 +1,6 @@
 /**
- * The code's habits, checked with the suite: ESLint (typescript-eslint's recommended rules) finds nothing.
+ * The code's habits, checked with the suite: ESLint (typescript-eslint's recommended rules) finds nothing, and
+ * every file Prettier owns is formatted as it would write it (`npm run format` fixes both).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -19,4 +20,8 @@ describe('lint', () => {
     assert.equal(status, 0, output);
   });
 
+  test('Prettier would change no file', () => {
+    const { status, output } = run('prettier/bin/prettier.cjs', ['--check', '.']);
+    assert.equal(status, 0, output);
+  });
 });

@@ -13,7 +13,14 @@ import { REPO_ROOT } from './harness/runner.js';
 import { makeTestDir, type TestDir } from './harness/workdir.js';
 
 let dir: TestDir;
-const meta = (key: string, stage = 'demo'): PublishMeta => ({ key, stage, parentKey: null, compression: 'zstd', buildSeconds: 12, inputs: { 'pizlix/a.sh': '100755 abc' } });
+const meta = (key: string, stage = 'demo'): PublishMeta => ({
+  key,
+  stage,
+  parentKey: null,
+  compression: 'zstd',
+  buildSeconds: 12,
+  inputs: { 'pizlix/a.sh': '100755 abc' },
+});
 const trusted = { trust: 'trusted' as const, ref: 'refs/heads/main' };
 
 async function file(name: string, bytes: number): Promise<string> {
@@ -23,7 +30,10 @@ async function file(name: string, bytes: number): Promise<string> {
 }
 
 function publishInChild(storeRoot: string, source: string, key: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'tests/harness/publish-child.ts'), storeRoot, source, key], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'tests/harness/publish-child.ts'), storeRoot, source, key], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -114,7 +124,10 @@ describe('local store', () => {
   });
 
   test('the trust scope follows the event and ref', () => {
-    assert.deepEqual(scopeFromEnvironment({ GITHUB_REF: 'refs/pull/7/merge', GITHUB_EVENT_NAME: 'pull_request' }), { trust: 'untrusted', ref: 'refs/pull/7/merge' });
+    assert.deepEqual(scopeFromEnvironment({ GITHUB_REF: 'refs/pull/7/merge', GITHUB_EVENT_NAME: 'pull_request' }), {
+      trust: 'untrusted',
+      ref: 'refs/pull/7/merge',
+    });
     assert.equal(scopeFromEnvironment({ GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_NAME: 'push' }).trust, 'trusted');
     assert.equal(scopeFromEnvironment({ GITHUB_REF: 'refs/tags/v1', GITHUB_EVENT_NAME: 'push' }).trust, 'trusted');
     assert.equal(scopeFromEnvironment({ GITHUB_REF: 'refs/heads/feature', GITHUB_EVENT_NAME: 'push' }).trust, 'untrusted');

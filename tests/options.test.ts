@@ -50,7 +50,11 @@ describe('option schemas', () => {
   }
 
   test('defaults, paths from the base directory, and typed values', () => {
-    const values = readOptions(stageOptions, (name) => ({ stage: 'lc', 'timeout-minutes': '90', 'lookup-only': 'yes', 'store-max-size': '300G', 'pizlix-dir': 'src/pizlix' })[name], context);
+    const values = readOptions(
+      stageOptions,
+      (name) => ({ stage: 'lc', 'timeout-minutes': '90', 'lookup-only': 'yes', 'store-max-size': '300G', 'pizlix-dir': 'src/pizlix' })[name],
+      context,
+    );
     assert.equal(values.stage, 'lc');
     assert.equal(values.pizlixDir, '/work/src/pizlix');
     assert.equal(values.lfs, '/mnt/lfs');
@@ -79,23 +83,52 @@ describe('option schemas', () => {
         return true;
       },
     );
-    assert.throws(() => readOptions(bootTestOptions, (name) => ({ image: 'disk.img', memory: '100M' })[name], context), /input 'memory': 100M is too small; expected at least 256M/);
-    assert.throws(() => readOptions(stageOptions, () => '', context), (err: unknown) => err instanceof InputError && /input 'stage': is required but empty/.test(err.message));
+    assert.throws(
+      () => readOptions(bootTestOptions, (name) => ({ image: 'disk.img', memory: '100M' })[name], context),
+      /input 'memory': 100M is too small; expected at least 256M/,
+    );
+    assert.throws(
+      () => readOptions(stageOptions, () => '', context),
+      (err: unknown) => err instanceof InputError && /input 'stage': is required but empty/.test(err.message),
+    );
   });
 
   test('the stage action and the command line give the same error for the same bad value', async () => {
-    const inputs = { stage: 's1', 'pizlix-dir': path.join(checkout, 'pizlix'), manifest: path.join(checkout, 'stages.yml'), 'store-path': path.join(dir.path, 'store'), lfs: path.join(dir.path, 'lfs') };
+    const inputs = {
+      stage: 's1',
+      'pizlix-dir': path.join(checkout, 'pizlix'),
+      manifest: path.join(checkout, 'stages.yml'),
+      'store-path': path.join(dir.path, 'store'),
+      lfs: path.join(dir.path, 'lfs'),
+    };
     const action = await runAction({ action: '.', inputs: { ...inputs, 'timeout-minutes': '1O' }, jobDir: path.join(dir.path, 'job-timeout') });
     assert.equal(action.main.exitCode, 1);
     const expected = "input 'timeout-minutes': '1O' is not a number; expected a number > 0";
     assert.equal(actionError(action.main.stdout), expected);
-    const command = cli('stage', 's1', '--pizlix-dir', inputs['pizlix-dir'], '--manifest', inputs.manifest, '--store-path', inputs['store-path'], '--lfs', inputs.lfs, '--timeout-minutes', '1O');
+    const command = cli(
+      'stage',
+      's1',
+      '--pizlix-dir',
+      inputs['pizlix-dir'],
+      '--manifest',
+      inputs.manifest,
+      '--store-path',
+      inputs['store-path'],
+      '--lfs',
+      inputs.lfs,
+      '--timeout-minutes',
+      '1O',
+    );
     assert.equal(command.status, 1, command.output);
     assert.ok(command.output.includes(expected), command.output);
   });
 
   test('the boot-test action and the command line give the same errors for the same bad values', async () => {
-    const action = await runAction({ action: 'boot-test', inputs: { image: '/nonexistent.img', memory: 'lots', 'timeout-multiplier': '-2' }, jobDir: path.join(dir.path, 'job-boot') });
+    const action = await runAction({
+      action: 'boot-test',
+      inputs: { image: '/nonexistent.img', memory: 'lots', 'timeout-multiplier': '-2' },
+      jobDir: path.join(dir.path, 'job-boot'),
+    });
     assert.equal(action.main.exitCode, 1);
     const command = cli('boot-test', '/nonexistent.img', '--memory', 'lots', '--timeout-multiplier', '-2');
     assert.equal(command.status, 1, command.output);

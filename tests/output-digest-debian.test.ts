@@ -25,7 +25,7 @@ after(async () => {
 });
 
 describe('output digest of the Debian fixture', () => {
-  test("net rebuilt twice: the digests differ and the explanation names the files that differ, SSH host keys among them", async () => {
+  test('net rebuilt twice: the digests differ and the explanation names the files that differ, SSH host keys among them', async () => {
     const base = await debianFixtureSnapshot('base');
     // A private store holding the shared store's base entry (hard links: nothing of the shared store changes).
     const storeDir = path.join(dir.path, 'store');
@@ -61,7 +61,8 @@ describe('output digest of the Debian fixture', () => {
     const explanation = explainOutput(before, afterwards);
     assert.ok(explanation.comparable && !explanation.identical);
     const changed = explanation.difference!.changed;
-    for (const key of ['/etc/ssh/ssh_host_ed25519_key', '/etc/ssh/ssh_host_ed25519_key.pub', '/etc/ssh/ssh_host_rsa_key']) assert.ok(changed.includes(key), `${key} is named (changed: ${changed.join(', ')})`);
+    for (const key of ['/etc/ssh/ssh_host_ed25519_key', '/etc/ssh/ssh_host_ed25519_key.pub', '/etc/ssh/ssh_host_rsa_key'])
+      assert.ok(changed.includes(key), `${key} is named (changed: ${changed.join(', ')})`);
     assert.ok(!changed.includes('/usr/sbin/sshd'), 'the same package gives the same sshd');
     const lines = describeOutput('net', explanation);
     assert.match(lines[0], /^net: output differs in \d+ paths?: /);

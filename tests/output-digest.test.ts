@@ -136,7 +136,11 @@ describe('output digest of a tree', () => {
     const volatile = [...DEFAULT_VOLATILE, 'var/log/**'];
     const plain = await digestTree(base, volatile);
     const other = await digestTree(copy, volatile);
-    assert.deepEqual(diffOutputs(plain.manifest, other.manifest), { added: ['/var'], removed: [], changed: [] }, "only /var remains (a 'dir/**' glob covers the directory too)");
+    assert.deepEqual(
+      diffOutputs(plain.manifest, other.manifest),
+      { added: ['/var'], removed: [], changed: [] },
+      "only /var remains (a 'dir/**' glob covers the directory too)",
+    );
     assert.notEqual((await digestTree(copy)).digest, digest.digest, 'without the patterns the log counts');
   });
 
@@ -184,7 +188,8 @@ describe('keys chain on output digests (mini fixture)', () => {
     return results;
   }
 
-  const outcome = (results: Record<string, StageResult>) => Object.fromEntries(Object.entries(results).map(([s, r]) => [s, r.built ? 'built' : r.cacheHit ? 'hit' : 'miss']));
+  const outcome = (results: Record<string, StageResult>) =>
+    Object.fromEntries(Object.entries(results).map(([s, r]) => [s, r.built ? 'built' : r.cacheHit ? 'hit' : 'miss']));
 
   test('an edit that leaves the output alone rebuilds one stage and reuses the rest; one that changes it rebuilds the rest; digests agree across checkouts and stores', async () => {
     const checkout = await copyFixture('mini', path.join(dir.path, 'checkout-a'));

@@ -18,14 +18,26 @@ before(async () => {
   await mkdir(path.join(dir.path, 'lfs'));
   const store = new LocalStore(path.join(dir.path, 'store'), { trust: 'trusted', ref: 'refs/heads/main' });
   for (const stage of ['s1', 's2', 's3']) {
-    await runStage({ stage, pizlixDir: path.join(checkout, 'pizlix'), manifestFile: path.join(checkout, 'stages.yml'), lfs: path.join(dir.path, 'lfs'), store, workDir: path.join(dir.path, 'work', stage) });
+    await runStage({
+      stage,
+      pizlixDir: path.join(checkout, 'pizlix'),
+      manifestFile: path.join(checkout, 'stages.yml'),
+      lfs: path.join(dir.path, 'lfs'),
+      store,
+      workDir: path.join(dir.path, 'work', stage),
+    });
   }
 });
 after(async () => {
   await dir?.remove();
 });
 
-const planInputs = () => ({ 'pizlix-dir': path.join(checkout, 'pizlix'), manifest: path.join(checkout, 'stages.yml'), store: 'local', 'store-path': path.join(dir.path, 'store') });
+const planInputs = () => ({
+  'pizlix-dir': path.join(checkout, 'pizlix'),
+  manifest: path.join(checkout, 'stages.yml'),
+  store: 'local',
+  'store-path': path.join(dir.path, 'store'),
+});
 
 describe('plan action', () => {
   test('nothing to rebuild when every stage is stored', async () => {
@@ -48,8 +60,16 @@ describe('plan action', () => {
     assert.equal(result.main.exitCode, 0, result.main.stdout);
     assert.deepEqual(JSON.parse(result.outputs['stages-to-build']), ['s2', 's3']);
     const matrix = JSON.parse(result.outputs.matrix) as { include: Array<{ stage: string; key: string }> };
-    assert.deepEqual(matrix.include.map((m) => m.stage), ['s2', 's3']);
-    const plan = JSON.parse(result.outputs.plan) as Array<{ stage: string; key: string | null; waitsOn: string | null; changes: { changed: string[]; parentChanged: boolean } | null }>;
+    assert.deepEqual(
+      matrix.include.map((m) => m.stage),
+      ['s2', 's3'],
+    );
+    const plan = JSON.parse(result.outputs.plan) as Array<{
+      stage: string;
+      key: string | null;
+      waitsOn: string | null;
+      changes: { changed: string[]; parentChanged: boolean } | null;
+    }>;
     assert.deepEqual(plan[1].changes?.changed, ['pizlix/s2/payload.txt']);
     // Keys chain on output digests: s3's key is known once s2 is rebuilt; its job looks it up then.
     assert.equal(plan[2].key, null);
@@ -61,7 +81,10 @@ describe('plan action', () => {
     let expected = 0;
     for (const stage of ['s2', 's3']) expected += (await recorded.list(stage))[0].meta.buildSeconds;
     assert.equal(Number(result.outputs['estimated-seconds']), Math.round(expected));
-    assert.match(result.summary, /Rebuilds 1 of 3 stages \(s2\); s3 waits on s2's output \(reused when that output comes out identical to the stored one, else rebuilt\); at most roughly/);
+    assert.match(
+      result.summary,
+      /Rebuilds 1 of 3 stages \(s2\); s3 waits on s2's output \(reused when that output comes out identical to the stored one, else rebuilt\); at most roughly/,
+    );
     assert.match(result.summary, /waits on s2's output/);
     assert.match(result.summary, /pizlix\/s2\/payload\.txt/);
   });
@@ -69,7 +92,10 @@ describe('plan action', () => {
   test('a chain longer than the workflow has stage jobs for fails, naming the stages', async () => {
     const result = await runAction({ action: 'plan', inputs: { ...planInputs(), 'max-stages': '2' }, jobDir: path.join(dir.path, 'job-4') });
     assert.equal(result.main.exitCode, 1);
-    assert.match(result.main.stdout, /input 'max-stages': the chain has 3 stages \(s1, s2, s3\), more than the 2 stage jobs the workflow has; expected a workflow with at least 3 stage slots/);
+    assert.match(
+      result.main.stdout,
+      /input 'max-stages': the chain has 3 stages \(s1, s2, s3\), more than the 2 stage jobs the workflow has; expected a workflow with at least 3 stage slots/,
+    );
     const bad = await runAction({ action: 'plan', inputs: { ...planInputs(), 'max-stages': 'twelve' }, jobDir: path.join(dir.path, 'job-5') });
     assert.match(bad.main.stdout, /input 'max-stages': 'twelve' is not a whole number/);
   });

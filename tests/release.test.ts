@@ -96,7 +96,13 @@ describe('SHA256SUMS', () => {
   test('reads what sha256sum writes, text and binary mode, and rejects other lines', () => {
     const hash = 'a'.repeat(64);
     const sums = parseChecksums(`${hash}  disk.img.zst\n${'B'.repeat(64)} *dir/disk.vmdk\n`);
-    assert.deepEqual([...sums], [['disk.img.zst', hash], ['disk.vmdk', 'b'.repeat(64)]]);
+    assert.deepEqual(
+      [...sums],
+      [
+        ['disk.img.zst', hash],
+        ['disk.vmdk', 'b'.repeat(64)],
+      ],
+    );
     assert.equal(formatChecksums(sums), `${hash}  disk.img.zst\n${'b'.repeat(64)}  disk.vmdk\n`);
     assert.throws(() => parseChecksums('not a checksum line\n'), /line 1 is not/);
   });
@@ -171,7 +177,12 @@ describe('fetch action (release)', () => {
     server.storageFaults.cutOff = 1;
     server.storageFaults.unavailable = 1;
     const jobDir = path.join(dir.path, 'jobs', 'retry');
-    const r = await runAction({ action: 'fetch', inputs: { repository: REPO, token: TOKEN, tag: 'v2', files: 'disk.vmdk' }, env: { ...env(), PIZLIX_STAGE_RETRY_DELAY_SCALE: '0.01' }, jobDir });
+    const r = await runAction({
+      action: 'fetch',
+      inputs: { repository: REPO, token: TOKEN, tag: 'v2', files: 'disk.vmdk' },
+      env: { ...env(), PIZLIX_STAGE_RETRY_DELAY_SCALE: '0.01' },
+      jobDir,
+    });
     assert.equal(r.main.exitCode, 0, failureText(r));
     assert.deepEqual(server.storageFaults, { unavailable: 0, cutOff: 0 });
     assert.equal([...r.main.stdout.matchAll(/downloading \S+ failed \(attempt \d of 3\): .*; retrying in/g)].length, 2, r.main.stdout);
@@ -227,7 +238,10 @@ describe('publish-release action', () => {
     assert.equal(first.outputs.replaced, '');
     assert.equal(first.outputs.url, `https://github.com/${REPO}/releases/tag/v4`);
     // The computed SHA256SUMS is the one sha256sum writes.
-    assert.equal((await readFile(first.outputs.sha256sums, 'utf8')).split('\n').sort().join('\n'), files.assets.SHA256SUMS.toString().split('\n').sort().join('\n'));
+    assert.equal(
+      (await readFile(first.outputs.sha256sums, 'utf8')).split('\n').sort().join('\n'),
+      files.assets.SHA256SUMS.toString().split('\n').sort().join('\n'),
+    );
     assert.equal(server.release(REPO, 'v4')?.name, 'Pizlix v4');
     assert.equal(server.release(REPO, 'v4')?.targetCommitish, '0'.repeat(40), "the tag is made at the workflow's commit (GITHUB_SHA)");
 
@@ -243,11 +257,17 @@ describe('publish-release action', () => {
     assert.deepEqual(second.outputs.replaced.split('\n').sort(), ['SHA256SUMS', 'disk.vmdk']);
     assert.deepEqual(second.outputs.unchanged.split('\n').sort(), ['disk.img.zst', 'pizlix-postlc5.tar.zst']);
     assert.equal(second.outputs.uploaded, '');
-    assert.deepEqual(server.release(REPO, 'v4')!.assets.map((a) => a.name).sort(), ['SHA256SUMS', 'disk.img.zst', 'disk.vmdk', 'pizlix-postlc5.tar.zst']);
+    assert.deepEqual(
+      server
+        .release(REPO, 'v4')!
+        .assets.map((a) => a.name)
+        .sort(),
+      ['SHA256SUMS', 'disk.img.zst', 'disk.vmdk', 'pizlix-postlc5.tar.zst'],
+    );
     assert.match(second.summary, /Pizlix release v4 updated/);
   });
 
-  test('without asset digests the release\'s own SHA256SUMS tells what changed; a missing asset is uploaded', async () => {
+  test("without asset digests the release's own SHA256SUMS tells what changed; a missing asset is uploaded", async () => {
     const old = await startGitHubApiServer({ token: TOKEN, omitDigest: true });
     try {
       old.addRepository(REPO);
@@ -326,11 +346,21 @@ describe('fetch action (store)', () => {
     const snapshot = path.join(v1.dir, 'pizlix-postlc5.tar.zst');
     await store.publish(snapshot, { key: 'postlc5-abc', stage: 'postlc5', parentKey: null, compression: 'zstd', buildSeconds: 1, inputs: {} });
     const jobDir = path.join(dir.path, 'jobs', 'store');
-    const r = await runAction({ action: 'fetch', inputs: { source: 'store', 'store-path': storeRoot, stage: 'postlc5', key: 'postlc5-abc' }, env: env(), jobDir });
+    const r = await runAction({
+      action: 'fetch',
+      inputs: { source: 'store', 'store-path': storeRoot, stage: 'postlc5', key: 'postlc5-abc' },
+      env: env(),
+      jobDir,
+    });
     assert.equal(r.main.exitCode, 0, failureText(r));
     assert.equal(await sha256sum(r.outputs.snapshot), await sha256sum(snapshot));
 
-    const wrongStage = await runAction({ action: 'fetch', inputs: { source: 'store', 'store-path': storeRoot, stage: 'lc', key: 'postlc5-abc' }, env: env(), jobDir });
+    const wrongStage = await runAction({
+      action: 'fetch',
+      inputs: { source: 'store', 'store-path': storeRoot, stage: 'lc', key: 'postlc5-abc' },
+      env: env(),
+      jobDir,
+    });
     assert.equal(wrongStage.main.exitCode, 1);
     assert.match(failureText(wrongStage), /input 'stage': entry postlc5-abc holds stage postlc5, not lc/);
     const missing = await runAction({ action: 'fetch', inputs: { source: 'store', 'store-path': storeRoot, key: 'nope' }, env: env(), jobDir });

@@ -131,7 +131,10 @@ for (const store of ['actions-cache', 'artifact', 's3'] as const) {
         await appendFile(path.join(checkout, 'pizlix', 's3', 'payload.txt'), 'budget test\n');
         const result = await runStage('s3', { 'cache-budget': '2M' });
         assert.equal(result.outputs.built, 'true');
-        const warnings = result.main.stdout.split('\n').filter((l) => l.startsWith('::warning::')).join('\n');
+        const warnings = result.main.stdout
+          .split('\n')
+          .filter((l) => l.startsWith('::warning::'))
+          .join('\n');
         // '%' is escaped as %25 in workflow commands.
         assert.match(warnings, /::warning::actions-cache: snapshot of .* is \d+%25 of the repository's 2\.00 MiB Actions cache budget/);
         assert.match(result.summary, /⚠️ snapshot of .* is \d+% of the repository's 2\.00 MiB Actions cache budget/);
@@ -148,7 +151,12 @@ for (const store of ['actions-cache', 'artifact', 's3'] as const) {
         const own = await runAction({ action: 'fetch', inputs, env: laterRun, jobDir: path.join(dir.path, 'fetch-own') });
         assert.equal(own.main.exitCode, 1, 'the later run has no such artifact of its own');
         assert.match(own.main.stdout, /input 'key': the artifact store of this run has no readable, intact entry/);
-        const fetched = await runAction({ action: 'fetch', inputs: { ...inputs, 'run-id': results.env.GITHUB_RUN_ID }, env: laterRun, jobDir: path.join(dir.path, 'fetch-other') });
+        const fetched = await runAction({
+          action: 'fetch',
+          inputs: { ...inputs, 'run-id': results.env.GITHUB_RUN_ID },
+          env: laterRun,
+          jobDir: path.join(dir.path, 'fetch-other'),
+        });
         assert.equal(fetched.main.exitCode, 0, fetched.main.stdout.slice(-3000));
         assert.equal(await sha256File(fetched.outputs.snapshot), await sha256File(s3.outputs.snapshot));
       });
@@ -168,7 +176,12 @@ for (const store of ['actions-cache', 'artifact', 's3'] as const) {
         // A pull request's build of a changed stage 3 goes to its own scope; the default branch's plan still rebuilds it.
         await appendFile(path.join(checkout, 'pizlix', 's3', 'payload.txt'), 'changed by a pull request\n');
         const pr = { GITHUB_REF: 'refs/pull/7/merge', GITHUB_EVENT_NAME: 'pull_request' };
-        const prRun = await runAction({ action: '.', inputs: { ...inputs, stage: 's3', lfs }, env: { ...service.env, ...pr, FIXTURE_RUN_LOG: runLog }, jobDir: path.join(dir.path, 'pr-s3') });
+        const prRun = await runAction({
+          action: '.',
+          inputs: { ...inputs, stage: 's3', lfs },
+          env: { ...service.env, ...pr, FIXTURE_RUN_LOG: runLog },
+          jobDir: path.join(dir.path, 'pr-s3'),
+        });
         assert.equal(prRun.main.exitCode, 0, prRun.main.stdout.slice(-3000));
         assert.equal(prRun.outputs.built, 'true');
         const mainPlan = await runAction({ action: 'plan', inputs, env: service.env, jobDir: path.join(dir.path, 'plan-main') });
@@ -189,11 +202,22 @@ test('outside a job with the results service, a remote store is a clear error na
     for (const store of ['actions-cache', 'artifact', 'auto']) {
       const result = await runAction({
         action: '.',
-        inputs: { stage: 's1', 'pizlix-dir': path.join(checkout, 'pizlix'), manifest: path.join(checkout, 'stages.yml'), store, lfs: path.join(dir.path, 'lfs') },
+        inputs: {
+          stage: 's1',
+          'pizlix-dir': path.join(checkout, 'pizlix'),
+          manifest: path.join(checkout, 'stages.yml'),
+          store,
+          lfs: path.join(dir.path, 'lfs'),
+        },
         jobDir: path.join(dir.path, `job-${store}`),
       });
       assert.equal(result.main.exitCode, 1);
-      assert.match(result.main.stdout, new RegExp(`::error::input 'store': '${store === 'auto' ? 'actions-cache' : store}' needs the Actions results service, but ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL are not set`));
+      assert.match(
+        result.main.stdout,
+        new RegExp(
+          `::error::input 'store': '${store === 'auto' ? 'actions-cache' : store}' needs the Actions results service, but ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL are not set`,
+        ),
+      );
     }
   } finally {
     await dir.remove();

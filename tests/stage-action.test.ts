@@ -26,11 +26,24 @@ let runLog: string;
 let job = 0;
 
 function stageInputs(stage: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { stage, 'pizlix-dir': path.join(checkout, 'pizlix'), manifest: path.join(checkout, 'stages.yml'), store: 'local', 'store-path': store, lfs, ...extra };
+  return {
+    stage,
+    'pizlix-dir': path.join(checkout, 'pizlix'),
+    manifest: path.join(checkout, 'stages.yml'),
+    store: 'local',
+    'store-path': store,
+    lfs,
+    ...extra,
+  };
 }
 
 async function runStageAction(stage: string, extra: Record<string, string> = {}, env: Record<string, string> = {}): Promise<ActionRun> {
-  const result = await runAction({ action: '.', inputs: stageInputs(stage, extra), env: { FIXTURE_RUN_LOG: runLog, ...env }, jobDir: path.join(dir.path, `job-${++job}`) });
+  const result = await runAction({
+    action: '.',
+    inputs: stageInputs(stage, extra),
+    env: { FIXTURE_RUN_LOG: runLog, ...env },
+    jobDir: path.join(dir.path, `job-${++job}`),
+  });
   assert.equal(result.post?.exitCode, 0, `post step failed:\n${result.post?.stdout}${result.post?.stderr}`);
   assert.deepEqual(await mountsBelow(lfs), [], 'nothing stays mounted below $LFS after the job');
   return result;
@@ -231,7 +244,8 @@ describe('stage action, runner-style', () => {
     assertSucceeded(result);
     assert.equal(result.outputs['cache-hit'], 'true');
     const top = await readdir(lfs);
-    for (const gone of ['left-by-an-earlier-job', 'sentinel', '.pizlix-stage-incoming', '.pizlix-stage-restoring']) assert.ok(!top.includes(gone), `${gone} is gone`);
+    for (const gone of ['left-by-an-earlier-job', 'sentinel', '.pizlix-stage-incoming', '.pizlix-stage-restoring'])
+      assert.ok(!top.includes(gone), `${gone} is gone`);
     assert.equal((await readFile(path.join(lfs, 'sources/lfsbuildstate'), 'utf8')).trim(), 's2');
     assert.ok((await stat(path.join(lfs, 'dev/null'))).isCharacterDevice());
   });

@@ -25,7 +25,11 @@ before(async () => {
   await rm(ROOT, { recursive: true, force: true });
   await mkdir(path.join(ROOT, 'workspace'), { recursive: true });
   const out = path.join(ROOT, 'bundle');
-  await promisify(execFile)(path.join(REPO, 'node_modules/.bin/ncc'), ['build', 'tests/results-service/store-child.ts', '-o', out, '--quiet', '--target', 'es2022'], { cwd: REPO });
+  await promisify(execFile)(
+    path.join(REPO, 'node_modules/.bin/ncc'),
+    ['build', 'tests/results-service/store-child.ts', '-o', out, '--quiet', '--target', 'es2022'],
+    { cwd: REPO },
+  );
   await writeFile(path.join(out, 'package.json'), '{ "type": "module" }\n');
   bundle = path.join(out, 'index.js');
   service = await startResultsService({ dataDir: path.join(ROOT, 'service') });

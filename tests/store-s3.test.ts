@@ -133,9 +133,15 @@ describe('s3: the store contract', () => {
     const newest = await s3Store().publish((await snapshotFile(1024)).file, publishMeta(newer, stage));
     server.operations.splice(0);
     const listed = await s3Store().list(stage);
-    assert.deepEqual(listed.map((e) => e.meta.key), [newer, older]);
+    assert.deepEqual(
+      listed.map((e) => e.meta.key),
+      [newer, older],
+    );
     assert.equal(server.operations.filter((o) => o === 'ListObjectsV2').length, 1, 'one listing of the stage index');
-    assert.ok((await s3Store().list()).some((e) => e.meta.key === newest.meta.key), 'list() without a stage reads every record');
+    assert.ok(
+      (await s3Store().list()).some((e) => e.meta.key === newest.meta.key),
+      'list() without a stage reads every record',
+    );
   });
 
   test('a key that cannot name an object is refused before any request', async () => {
@@ -149,7 +155,13 @@ describe('s3: the store contract', () => {
     assert.throws(() => resolveS3Location({ bucket: 'No_Such' }), /input 's3-bucket': 'No_Such' is not a bucket name/);
     assert.throws(() => resolveS3Location({ bucket: 'ok-bucket', endpoint: 'minio:9000' }), /input 's3-endpoint': 'minio:9000' is not an http\(s\) URL/);
     assert.throws(() => resolveS3Location({ bucket: 'ok-bucket', prefix: 'a//b c' }), /input 's3-prefix'/);
-    assert.deepEqual(resolveS3Location({ bucket: 'ok-bucket', prefix: '/ci/x/' }, {}), { bucket: 'ok-bucket', prefix: 'ci/x', endpoint: undefined, region: 'us-east-1', forcePathStyle: false });
+    assert.deepEqual(resolveS3Location({ bucket: 'ok-bucket', prefix: '/ci/x/' }, {}), {
+      bucket: 'ok-bucket',
+      prefix: 'ci/x',
+      endpoint: undefined,
+      region: 'us-east-1',
+      forcePathStyle: false,
+    });
     assert.equal(resolveS3Location({ bucket: 'ok-bucket' }, { AWS_REGION: 'eu-central-1' }).region, 'eu-central-1');
   });
 
@@ -166,7 +178,10 @@ describe('s3: the commit protocol', () => {
     const key = `killed-${counter}`;
     const big = await snapshotFile(64 * MiB);
     const started = server.uploadedBytes();
-    const child = startStoreChild({ backend: 's3', stagingDir: dir.path, file: big.file, key, s3: { ...server.location, prefix: PREFIX } }, { ...process.env, ...server.env });
+    const child = startStoreChild(
+      { backend: 's3', stagingDir: dir.path, file: big.file, key, s3: { ...server.location, prefix: PREFIX } },
+      { ...process.env, ...server.env },
+    );
     child.result.catch(() => undefined);
     const exited = new Promise((resolve) => child.process.once('exit', resolve));
     while (server.uploadedBytes() - started < 8 * MiB && child.process.exitCode === null) await new Promise((r) => setTimeout(r, 5));
@@ -348,13 +363,32 @@ describe('s3: trust', () => {
     const raw = server.client();
     const prRecord = `${PREFIX}/untrusted/refs_pull_12_merge/meta/${key}.json`;
     const uploadId = path.posix.basename(objectOf(pr.location));
-    await raw.send(new CopyObjectCommand({ Bucket: server.bucket, CopySource: `${server.bucket}/${objectOf(pr.location)}`, Key: `${PREFIX}/trusted/snapshots/${key}/${uploadId}` }));
+    await raw.send(
+      new CopyObjectCommand({
+        Bucket: server.bucket,
+        CopySource: `${server.bucket}/${objectOf(pr.location)}`,
+        Key: `${PREFIX}/trusted/snapshots/${key}/${uploadId}`,
+      }),
+    );
     await raw.send(new CopyObjectCommand({ Bucket: server.bucket, CopySource: `${server.bucket}/${prRecord}`, Key: `${PREFIX}/trusted/meta/${key}.json` }));
     assert.equal(await s3Store(TRUSTED).lookup(key), undefined, 'a record that says an untrusted build published it is refused in trusted/');
     // ... or forges trust: trusted in its own scope: trusted builds never read that scope.
     const forged: SnapshotMeta = { ...pr.meta, key: `${key}-b`, trust: 'trusted', ref: 'refs/heads/main' };
-    await raw.send(new CopyObjectCommand({ Bucket: server.bucket, CopySource: `${server.bucket}/${objectOf(pr.location)}`, Key: `${PREFIX}/untrusted/refs_pull_12_merge/snapshots/${key}-b/${uploadId}` }));
-    await raw.send(new PutObjectCommand({ Bucket: server.bucket, Key: `${PREFIX}/untrusted/refs_pull_12_merge/meta/${key}-b.json`, Body: encodeMeta(forged), Metadata: { snapshot: uploadId } }));
+    await raw.send(
+      new CopyObjectCommand({
+        Bucket: server.bucket,
+        CopySource: `${server.bucket}/${objectOf(pr.location)}`,
+        Key: `${PREFIX}/untrusted/refs_pull_12_merge/snapshots/${key}-b/${uploadId}`,
+      }),
+    );
+    await raw.send(
+      new PutObjectCommand({
+        Bucket: server.bucket,
+        Key: `${PREFIX}/untrusted/refs_pull_12_merge/meta/${key}-b.json`,
+        Body: encodeMeta(forged),
+        Metadata: { snapshot: uploadId },
+      }),
+    );
     assert.equal(await s3Store(TRUSTED).lookup(`${key}-b`), undefined, 'trusted builds read only trusted/');
     assert.ok(await s3Store(PR_12).lookup(`${key}-b`), 'the forged record itself is well formed');
     const stored = await raw.send(new GetObjectCommand({ Bucket: server.bucket, Key: `${PREFIX}/trusted/meta/${key}.json` }));

@@ -11,7 +11,12 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  AcceleratorUnavailableError, KVM_PROOF_LIMITS, chooseAccelerator, type AcceleratorChoice, type AcceleratorChoiceResult, type KvmProofLimits,
+  AcceleratorUnavailableError,
+  KVM_PROOF_LIMITS,
+  chooseAccelerator,
+  type AcceleratorChoice,
+  type AcceleratorChoiceResult,
+  type KvmProofLimits,
 } from '../src/vm/accel.js';
 import { Machine } from '../src/vm/machine.js';
 import type { Accelerator } from '../src/vm/qemu.js';
@@ -37,12 +42,23 @@ interface KvmSetup {
 }
 
 /** Chooses for `requested`; stops whatever guest the choice powered on; returns the choice or the error. */
-async function choose(setup: KvmSetup & { limits?: KvmProofLimits }, requested: AcceleratorChoice): Promise<{ choice?: AcceleratorChoiceResult; error?: AcceleratorUnavailableError; seconds: number }> {
+async function choose(
+  setup: KvmSetup & { limits?: KvmProofLimits },
+  requested: AcceleratorChoice,
+): Promise<{ choice?: AcceleratorChoiceResult; error?: AcceleratorUnavailableError; seconds: number }> {
   const outputDir = path.join(dir.path, `run-${++runs}`);
   const started = Date.now();
-  const machineFor = (accel: Accelerator, cpu?: string) => new Machine({
-    image, accel, cpu, cpus: 1, memoryMiB: 1024, outputDir, qemuBinary: setup.qemuBinary, credentials: { username: 'pizlo', password: 'pizlo' },
-  });
+  const machineFor = (accel: Accelerator, cpu?: string) =>
+    new Machine({
+      image,
+      accel,
+      cpu,
+      cpus: 1,
+      memoryMiB: 1024,
+      outputDir,
+      qemuBinary: setup.qemuBinary,
+      credentials: { username: 'pizlo', password: 'pizlo' },
+    });
   await mkdir(outputDir, { recursive: true });
   try {
     const choice = await chooseAccelerator({ requested, machineFor, kvmDevice: setup.kvmDevice, limits: setup.limits });
@@ -92,30 +108,43 @@ describe('the accelerator on each KVM state', () => {
   });
 
   it('a KVM device this user may not open: "no access", not "hangs"', async (t) => {
-    const probe = await open(KVM_DEVICE_WITHOUT_ACCESS, 'r+').then((h) => h.close().then(() => 'opened'), (err: NodeJS.ErrnoException) => err.code);
-    if (probe !== 'EACCES') return t.skip(`${KVM_DEVICE_WITHOUT_ACCESS} does not refuse writing here (${probe}), so it cannot stand in for a /dev/kvm without access`);
+    const probe = await open(KVM_DEVICE_WITHOUT_ACCESS, 'r+').then(
+      (h) => h.close().then(() => 'opened'),
+      (err: NodeJS.ErrnoException) => err.code,
+    );
+    if (probe !== 'EACCES')
+      return t.skip(`${KVM_DEVICE_WITHOUT_ACCESS} does not refuse writing here (${probe}), so it cannot stand in for a /dev/kvm without access`);
     await assertKvmFails({ qemuBinary: 'qemu-system-x86_64', kvmDevice: KVM_DEVICE_WITHOUT_ACCESS }, /no access to .* \(EACCES\)/);
   });
 
   it('KVM that hangs in the firmware: the guest is stopped and tcg used; -cpu host is tried too', async () => {
     const setup = await double('hangs-in-firmware');
     const auto = await assertKvmFails(setup, /QEMU's default CPU: the guest hung in the firmware: it logged nothing within 15 s of power-on/);
-    assert.deepEqual(auto.decision.attempts.map((a) => [a.cpu, a.reached]), [['default', 'firmware'], ['host', 'qemu-exited']]);
+    assert.deepEqual(
+      auto.decision.attempts.map((a) => [a.cpu, a.reached]),
+      [
+        ['default', 'firmware'],
+        ['host', 'qemu-exited'],
+      ],
+    );
     assert.match(auto.decision.reason, /-cpu host: QEMU exited \(status 1\): .*host/);
     for (const attempt of auto.decision.attempts) {
-      assert.ok(attempt.logs && (await readFile(attempt.logs.qemuLog, 'utf8')).includes('-accel kvm'), 'the attempt\'s logs are kept');
+      assert.ok(attempt.logs && (await readFile(attempt.logs.qemuLog, 'utf8')).includes('-accel kvm'), "the attempt's logs are kept");
     }
   });
 
   it('KVM that hangs after the boot loader: "the kernel printed nothing … after the boot loader\'s last output"', async () => {
     const setup = await double('hangs-after-boot-loader');
-    const auto = await assertKvmFails(setup, /QEMU's default CPU: the kernel printed nothing within 15 s after the boot loader's last output \("Booting `Pizlix/);
+    const auto = await assertKvmFails(
+      setup,
+      /QEMU's default CPU: the kernel printed nothing within 15 s after the boot loader's last output \("Booting `Pizlix/,
+    );
     const [first] = auto.decision.attempts;
     assert.equal(first.reached, 'boot-loader');
     assert.match(await readFile(first.logs!.firmwareLog, 'latin1'), /Booting from Hard Disk/, 'the firmware handed over');
   });
 
-  it('KVM that works: auto and kvm keep the very guest that reached userspace, with QEMU\'s default CPU', async () => {
+  it("KVM that works: auto and kvm keep the very guest that reached userspace, with QEMU's default CPU", async () => {
     // Software emulation stands in for KVM here, and it is slow: GRUB loads the Debian initrd for many
     // seconds without printing. Limits a working KVM never needs keep this test off the quiet deadline.
     const setup = { ...(await double('works')), limits: { quietSeconds: 120, budgetSeconds: 300 } };
@@ -124,8 +153,14 @@ describe('the accelerator on each KVM state', () => {
       assert.equal(choice?.decision.used, 'kvm', choice?.decision.reason);
       assert.equal(choice.poweredOn, true, 'the proven guest goes on to the checks');
       assert.equal(choice.decision.cpu, 'default');
-      assert.deepEqual(choice.decision.attempts.map((a) => [a.cpu, a.works, a.reached]), [['default', true, 'userspace']]);
-      assert.match(choice.decision.reason, /^KVM: the kernel reached userspace [\d.]+ s after power-on \("Run \/init as init process"\) with QEMU's default CPU; used kvm$/);
+      assert.deepEqual(
+        choice.decision.attempts.map((a) => [a.cpu, a.works, a.reached]),
+        [['default', true, 'userspace']],
+      );
+      assert.match(
+        choice.decision.reason,
+        /^KVM: the kernel reached userspace [\d.]+ s after power-on \("Run \/init as init process"\) with QEMU's default CPU; used kvm$/,
+      );
     }
     const tcg = await choose(setup, 'tcg');
     assert.equal(tcg.choice?.decision.used, 'tcg');

@@ -23,8 +23,16 @@ after(() => rm(dir, { recursive: true, force: true }));
 
 describe('QEMU command line', () => {
   const spec = {
-    image: '/images/disk,1.img', format: 'raw' as const, snapshot: true, accel: 'tcg' as const, cpus: 2, memoryMiB: 2048,
-    sshPort: 40022, qmpSocket: '/tmp/q/qmp.sock', serialLog: '/out/serial.log', firmwareLog: '/out/firmware,log',
+    image: '/images/disk,1.img',
+    format: 'raw' as const,
+    snapshot: true,
+    accel: 'tcg' as const,
+    cpus: 2,
+    memoryMiB: 2048,
+    sshPort: 40022,
+    qmpSocket: '/tmp/q/qmp.sock',
+    serialLog: '/out/serial.log',
+    firmwareLog: '/out/firmware,log',
   };
 
   it("launches like Pizlix's script: default machine, IDE disk, e1000, virtio-vga 1024x768, headless", () => {
@@ -37,14 +45,17 @@ describe('QEMU command line', () => {
     assert.ok(joined.includes('-display none'));
     assert.ok(joined.includes('-serial file:/out/serial.log'));
     assert.ok(joined.includes('-qmp unix:/tmp/q/qmp.sock,server=on,wait=off'));
-    assert.ok(joined.includes('-chardev file,id=firmware,path=/out/firmware,,log -device isa-debugcon,iobase=0x402,chardev=firmware'), 'SeaBIOS logs to a file');
+    assert.ok(
+      joined.includes('-chardev file,id=firmware,path=/out/firmware,,log -device isa-debugcon,iobase=0x402,chardev=firmware'),
+      'SeaBIOS logs to a file',
+    );
     assert.deepEqual(args.slice(args.indexOf('-accel'), args.indexOf('-accel') + 2), ['-accel', 'tcg']);
     assert.ok(!args.includes('-cpu'), "QEMU's default CPU, as Pizlix launches it");
     const host = buildQemuArgs({ ...spec, accel: 'kvm', cpu: 'host' });
     assert.deepEqual(host.slice(host.indexOf('-accel'), host.indexOf('-accel') + 4), ['-accel', 'kvm', '-cpu', 'host']);
   });
 
-  it("finds the -cpu that qemu-args name (the last wins, as in QEMU)", () => {
+  it('finds the -cpu that qemu-args name (the last wins, as in QEMU)', () => {
     assert.equal(cpuModelOf(['-rtc', 'base=utc']), undefined);
     assert.equal(cpuModelOf(['-cpu', 'max', '-smp', '2', '--cpu', 'Skylake-Client']), 'Skylake-Client');
     assert.equal(cpuModelOf(['-cpu']), undefined);
@@ -103,7 +114,11 @@ describe('the checks input', () => {
       ['- [unclosed', /not valid YAML/],
     ];
     for (const [text, message] of cases) {
-      assert.throws(() => parseUserChecks(text), (err: Error) => err instanceof InputError && /^input 'checks'/.test(err.message) && message.test(err.message), text);
+      assert.throws(
+        () => parseUserChecks(text),
+        (err: Error) => err instanceof InputError && /^input 'checks'/.test(err.message) && message.test(err.message),
+        text,
+      );
     }
   });
 
@@ -149,27 +164,55 @@ describe('screen analysis', () => {
 
 describe('job summary', () => {
   const report: BootTestReport = {
-    result: 'fail', image: 'disk.img', cpus: 2, memoryMiB: 2048, timeoutMultiplier: 1, startedAt: '2026-01-01T00:00:00Z',
-    totalSeconds: 99.5, milestones: { kernel: 3.2 },
+    result: 'fail',
+    image: 'disk.img',
+    cpus: 2,
+    memoryMiB: 2048,
+    timeoutMultiplier: 1,
+    startedAt: '2026-01-01T00:00:00Z',
+    totalSeconds: 99.5,
+    milestones: { kernel: 3.2 },
     accelerator: {
-      requested: 'auto', used: 'tcg', attempts: [], kvmSeconds: 16.4,
+      requested: 'auto',
+      used: 'tcg',
+      attempts: [],
+      kvmSeconds: 16.4,
       reason: "KVM: the kernel printed nothing within 15 s after the boot loader's last output (\"Booting `Pizlix'\") with QEMU's default CPU; used tcg",
     },
     deadlineFactor: 1,
     checks: [
       { id: 'kernel', title: 'kernel starts', verdict: 'pass', deadlineSeconds: 120, finishedAt: 3.2, detail: 'Linux version 6', tried: [] },
-      { id: 'sshd', title: 'sshd answers', verdict: 'fail', deadlineSeconds: 480, finishedAt: 99.5, detail: 'no greeting | at all', tried: ['read the greeting'] },
+      {
+        id: 'sshd',
+        title: 'sshd answers',
+        verdict: 'fail',
+        deadlineSeconds: 480,
+        finishedAt: 99.5,
+        detail: 'no greeting | at all',
+        tried: ['read the greeting'],
+      },
       { id: 'login', title: 'password login', verdict: 'skipped', deadlineSeconds: 180, detail: "not run: 'sshd answers' failed", tried: [] },
     ],
     serialTail: 'last line from the guest',
-    artifacts: { report: 'r.json', serialLog: 's.log', qemuLog: 'q.log', firmwareLog: 'f.log', kvmAttemptLogs: [], kvmAttemptScreens: [], failureScreenshot: '/out/failure.png' },
+    artifacts: {
+      report: 'r.json',
+      serialLog: 's.log',
+      qemuLog: 'q.log',
+      firmwareLog: 'f.log',
+      kvmAttemptLogs: [],
+      kvmAttemptScreens: [],
+      failureScreenshot: '/out/failure.png',
+    },
   };
 
   it('shows the verdict table, accelerator, screenshot, and on failure what was tried and the serial tail', () => {
     const md = renderSummary(report);
     assert.match(md, /## Boot test: ❌ failed/);
     assert.match(md, /accelerator \*\*tcg\*\*, 2 CPUs, 2048 MiB, deadlines ×1 for tcg, ×1 \(timeout-multiplier\)/);
-    assert.match(md, /\*\*Accelerator:\*\* KVM: the kernel printed nothing within 15 s after the boot loader's last output .*; used tcg \(16 s spent on KVM before the judged boot\)\./);
+    assert.match(
+      md,
+      /\*\*Accelerator:\*\* KVM: the kernel printed nothing within 15 s after the boot loader's last output .*; used tcg \(16 s spent on KVM before the judged boot\)\./,
+    );
     assert.match(md, /\| sshd answers \| ❌ fail \| 99\.5 s \| 8m 00s \| no greeting \\\| at all \|/);
     assert.match(md, /\| password login \| ⏭️ skipped \|/);
     assert.match(md, /- read the greeting/);
@@ -181,28 +224,43 @@ describe('job summary', () => {
 
 describe('how far a guest got (firmware log and serial output)', () => {
   const firmware = 'SeaBIOS (version 1.16.2)\nRunning on KVM\nBooting from Hard Disk...\nBooting from 0000:7c00\n';
-  const grubMenu = '\x1b[H\x1b[J\x1b[1;1H\x1b[2;24HGNU GRUB  version 2.06\x1b[22;1H   The highlighted entry will be executed automatically in 0s.  \x1b[5;78H\x1b[?25h\x1b[H\x1b[J  Booting `Pizlix\'\r\n\r\n';
+  const grubMenu =
+    "\x1b[H\x1b[J\x1b[1;1H\x1b[2;24HGNU GRUB  version 2.06\x1b[22;1H   The highlighted entry will be executed automatically in 0s.  \x1b[5;78H\x1b[?25h\x1b[H\x1b[J  Booting `Pizlix'\r\n\r\n";
   const kernel = '[    0.000000] Linux version 6.10.5-lfs-12.2 (gcc 12) #1 SMP\r\n[    0.000000] Command line: root=/dev/sda4\r\n';
 
   it('names each stage and its evidence', () => {
     assert.deepEqual(readBootProgress('', ''), { stage: 'firmware', evidence: undefined, lastSerialLine: undefined, firmwareLines: 0 });
     assert.equal(readBootProgress('SeaBIOS (version 1.16.2)\nRunning on KVM\n', '').evidence, 'Running on KVM');
-    assert.deepEqual(readBootProgress(firmware, ''), { stage: 'boot-loader', evidence: 'Booting from Hard Disk...', lastSerialLine: undefined, firmwareLines: 4 });
+    assert.deepEqual(readBootProgress(firmware, ''), {
+      stage: 'boot-loader',
+      evidence: 'Booting from Hard Disk...',
+      lastSerialLine: undefined,
+      firmwareLines: 4,
+    });
     const grub = readBootProgress(firmware, grubMenu);
     assert.equal(grub.stage, 'boot-loader');
     assert.equal(grub.lastSerialLine, "Booting `Pizlix'", 'terminal escapes are not text');
-    assert.deepEqual([readBootProgress(firmware, grubMenu + kernel).stage, readBootProgress(firmware, grubMenu + kernel).evidence], ['kernel', 'Linux version 6.10.5-lfs-12.2']);
+    assert.deepEqual(
+      [readBootProgress(firmware, grubMenu + kernel).stage, readBootProgress(firmware, grubMenu + kernel).evidence],
+      ['kernel', 'Linux version 6.10.5-lfs-12.2'],
+    );
     const init = readBootProgress(firmware, `${kernel}[    2.1] Run /sbin/init as init process\r\n[    2.2]   with arguments:\r\n`);
     assert.deepEqual([init.stage, init.evidence, init.lastSerialLine], ['userspace', 'Run /sbin/init as init process', 'with arguments:']);
     const panic = readBootProgress(firmware, `${kernel}[    1.9] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\r\n`);
     assert.equal(panic.stage, 'kernel-stopped');
-    assert.equal(readBootProgress(`${firmware}Boot failed: not a bootable disk\nNo bootable device.  Retrying in 60 seconds.\n`, '').stage, 'no-bootable-device');
+    assert.equal(
+      readBootProgress(`${firmware}Boot failed: not a bootable disk\nNo bootable device.  Retrying in 60 seconds.\n`, '').stage,
+      'no-bootable-device',
+    );
   });
 
   it('shows serial output as a person reads it', () => {
     assert.deepEqual(visibleLines(`${grubMenu}${kernel}`), [
-      'GNU GRUB  version 2.06', 'The highlighted entry will be executed automatically in 0s.', "Booting `Pizlix'",
-      '[    0.000000] Linux version 6.10.5-lfs-12.2 (gcc 12) #1 SMP', '[    0.000000] Command line: root=/dev/sda4',
+      'GNU GRUB  version 2.06',
+      'The highlighted entry will be executed automatically in 0s.',
+      "Booting `Pizlix'",
+      '[    0.000000] Linux version 6.10.5-lfs-12.2 (gcc 12) #1 SMP',
+      '[    0.000000] Command line: root=/dev/sda4',
     ]);
   });
 });
@@ -234,7 +292,12 @@ describe('the KVM device check', () => {
     }
     assert.equal(await readFile(rulesFile, 'utf8'), `${KVM_UDEV_RULE}\n`);
     assert.equal(KVM_UDEV_RULE, 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"');
-    assert.deepEqual((await readFile(calls, 'utf8')).trim().split('\n'), ['control --reload-rules', 'trigger --name-match=kvm', 'control --reload-rules', 'trigger --name-match=kvm']);
+    assert.deepEqual((await readFile(calls, 'utf8')).trim().split('\n'), [
+      'control --reload-rules',
+      'trigger --name-match=kvm',
+      'control --reload-rules',
+      'trigger --name-match=kvm',
+    ]);
     assert.match(await grantKvmAccess({ rulesFile: path.join(dir, 'no-such-dir', 'x.rules'), device: '/dev/null' }), /^could not install the udev rule/);
   });
 });
@@ -244,7 +307,17 @@ describe('waitUntil', () => {
     let tries = 0;
     assert.equal(await waitUntil({ what: 'three tries', timeoutSeconds: 5, intervalMs: 10, attempt: () => (++tries === 3 ? 'done' : undefined) }), 'done');
     assert.equal(tries, 3);
-    await assert.rejects(waitUntil({ what: 'x', timeoutSeconds: 5, intervalMs: 10, attempt: () => { throw new Error('guest died'); } }), /guest died/);
+    await assert.rejects(
+      waitUntil({
+        what: 'x',
+        timeoutSeconds: 5,
+        intervalMs: 10,
+        attempt: () => {
+          throw new Error('guest died');
+        },
+      }),
+      /guest died/,
+    );
   });
 
   it('times out with what was awaited and the last state seen', async () => {

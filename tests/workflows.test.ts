@@ -54,7 +54,9 @@ async function source(file: string): Promise<string> {
 // ── Schemas ────────────────────────────────────────────────────────────────────────────────────────
 
 function githubActionErrors(name: string, content: string): string[] {
-  return parseAction({ name, content }, new NoOperationTraceWriter()).context.errors.getErrors().map((e) => e.message);
+  return parseAction({ name, content }, new NoOperationTraceWriter())
+    .context.errors.getErrors()
+    .map((e) => e.message);
 }
 
 async function githubWorkflowErrors(name: string, content: string): Promise<string[]> {
@@ -231,11 +233,11 @@ export function crossCheck(file: string, doc: Mapping, callables: { actions: Map
 // ── Tests ──────────────────────────────────────────────────────────────────────────────────────────
 
 describe('action.yml files', () => {
-  test('every action.yml passes GitHub\'s action schema', async () => {
+  test("every action.yml passes GitHub's action schema", async () => {
     for (const file of await actionFiles()) assert.deepEqual(githubActionErrors(file, await source(file)), [], file);
   });
 
-  test('every action.yml passes SchemaStore\'s github-action schema', async () => {
+  test("every action.yml passes SchemaStore's github-action schema", async () => {
     for (const file of await actionFiles()) assert.deepEqual(schemaStoreActionErrors(await source(file)), [], file);
   });
 
@@ -250,16 +252,23 @@ describe('action.yml files', () => {
 describe('workflows', () => {
   test('there are the build and release workflows and the examples that call them', async () => {
     const files = await workflowFiles();
-    for (const file of ['workflows/pizlix-build.yml', 'workflows/pizlix-release.yml', 'workflows/examples/downstream-test.yml', 'workflows/examples/fil-c-build.yml', 'workflows/examples/fil-c-release.yml', 'workflows/examples/fil-c-fleet-s3.yml']) {
+    for (const file of [
+      'workflows/pizlix-build.yml',
+      'workflows/pizlix-release.yml',
+      'workflows/examples/downstream-test.yml',
+      'workflows/examples/fil-c-build.yml',
+      'workflows/examples/fil-c-release.yml',
+      'workflows/examples/fil-c-fleet-s3.yml',
+    ]) {
       assert.ok(files.includes(file), file);
     }
   });
 
-  test('every workflow passes GitHub\'s workflow schema and expression checks', async () => {
+  test("every workflow passes GitHub's workflow schema and expression checks", async () => {
     for (const file of await workflowFiles()) assert.deepEqual(await githubWorkflowErrors(file, await source(file)), [], file);
   });
 
-  test('every workflow passes SchemaStore\'s github-workflow schema', async () => {
+  test("every workflow passes SchemaStore's github-workflow schema", async () => {
     for (const file of await workflowFiles()) assert.deepEqual(schemaStoreWorkflowErrors(await source(file)), [], file);
   });
 
@@ -327,47 +336,70 @@ jobs:
     }
   });
 
-  test('every step that takes a store gets the S3 store\'s inputs, and pull requests run on the untrusted pool', async () => {
+  test("every step that takes a store gets the S3 store's inputs, and pull requests run on the untrusted pool", async () => {
     const s3Inputs = ['s3-bucket', 's3-prefix', 's3-endpoint', 's3-region', 's3-force-path-style'];
     for (const file of ['workflows/pizlix-build.yml', 'workflows/pizlix-release.yml']) {
       const workflow = YAML.parse(await source(file)) as { jobs: Record<string, Mapping> };
       for (const [name, job] of Object.entries(workflow.jobs)) {
-        const stores = [job.with as Mapping | undefined, ...((job.steps as Mapping[] | undefined) ?? []).map((step) => step.with as Mapping | undefined)].filter((w) => w && 'store-path' in w);
+        const stores = [
+          job.with as Mapping | undefined,
+          ...((job.steps as Mapping[] | undefined) ?? []).map((step) => step.with as Mapping | undefined),
+        ].filter((w) => w && 'store-path' in w);
         for (const w of stores) for (const input of s3Inputs) assert.equal(w![input], `\${{ inputs.${input} }}`, `${file} ${name} passes ${input}`);
       }
     }
     const build = YAML.parse(await source('workflows/pizlix-build.yml')) as { jobs: Record<string, Mapping> };
     for (const [name, job] of Object.entries(build.jobs)) {
       if (name.startsWith('gate-')) continue;
-      assert.match(String(job['runs-on']), /github\.event_name == 'pull_request' && inputs\.untrusted-runner-labels/, `${name} runs pull requests on the untrusted pool`);
+      assert.match(
+        String(job['runs-on']),
+        /github\.event_name == 'pull_request' && inputs\.untrusted-runner-labels/,
+        `${name} runs pull requests on the untrusted pool`,
+      );
     }
   });
 
-  test('the runner-fleet example takes each job\'s credential from the role of its trust, before the store is used', async () => {
+  test("the runner-fleet example takes each job's credential from the role of its trust, before the store is used", async () => {
     const fleet = YAML.parse(await source('workflows/examples/fil-c-fleet-s3.yml')) as { permissions: Mapping; jobs: Record<string, Mapping> };
     assert.equal(fleet.permissions['id-token'], 'write');
     for (const [name, job] of Object.entries(fleet.jobs)) {
       const steps = job.steps as Mapping[];
       assert.match(String(steps[0].uses), /^aws-actions\/configure-aws-credentials@/, `${name} starts with its credential`);
       assert.match(String((steps[0].with as Mapping)['role-to-assume']), /pull_request' && vars\.PIZLIX_UNTRUSTED_ROLE \|\| vars\.PIZLIX_TRUSTED_ROLE/);
-      assert.ok(steps.some((step) => (step.with as Mapping | undefined)?.store === 's3'), `${name} uses the s3 store`);
+      assert.ok(
+        steps.some((step) => (step.with as Mapping | undefined)?.store === 's3'),
+        `${name} uses the s3 store`,
+      );
     }
   });
 
-  test('stage slots chain in order, run the plan\'s chain, share one concurrency group, and the boot test always reports', async () => {
+  test("stage slots chain in order, run the plan's chain, share one concurrency group, and the boot test always reports", async () => {
     const build = YAML.parse(await source('workflows/pizlix-build.yml')) as { jobs: Record<string, Mapping> };
     const slots = Object.keys(build.jobs).filter((id) => /^stage-\d+$/.test(id));
     assert.ok(slots.length >= 8, `room for Pizlix's eight stages (${slots.length} slots)`);
-    assert.deepEqual(slots, slots.map((_, i) => `stage-${i + 1}`), 'slots are numbered in order');
+    assert.deepEqual(
+      slots,
+      slots.map((_, i) => `stage-${i + 1}`),
+      'slots are numbered in order',
+    );
     const planStep = ((build.jobs.plan.steps ?? []) as Mapping[]).find((s) => s.id === 'plan')!;
     assert.equal(Number((planStep.with as Mapping)['max-stages']), slots.length, 'the plan refuses a chain longer than the slots');
     // Every slot is the first one with its index changed: same steps, same limits.
-    const normalised = (i: number) => JSON.stringify(build.jobs[`stage-${i + 1}`]).replaceAll(`[${i}]`, '[I]').replaceAll(`> ${i} `, '> I ').replace(/"needs":\[[^\]]*\]/, '').replace(`stage ${i + 1}:`, 'stage I:');
+    const normalised = (i: number) =>
+      JSON.stringify(build.jobs[`stage-${i + 1}`])
+        .replaceAll(`[${i}]`, '[I]')
+        .replaceAll(`> ${i} `, '> I ')
+        .replace(/"needs":\[[^\]]*\]/, '')
+        .replace(`stage ${i + 1}:`, 'stage I:');
     slots.forEach((slot, i) => {
       const job = build.jobs[slot];
       assert.deepEqual(job.needs, i === 0 ? ['plan'] : ['plan', slots[i - 1]], slot);
       assert.equal(normalised(i), normalised(0), `${slot} differs from stage-1 by more than its index`);
-      assert.match(String(job.if), new RegExp(`stage-count \\|\\| '0'\\) > ${i} && contains\\(fromJSON\\(needs\\.plan\\.outputs\\.stages-to-build`), `${slot} runs only for a stage of the chain that is not stored`);
+      assert.match(
+        String(job.if),
+        new RegExp(`stage-count \\|\\| '0'\\) > ${i} && contains\\(fromJSON\\(needs\\.plan\\.outputs\\.stages-to-build`),
+        `${slot} runs only for a stage of the chain that is not stored`,
+      );
       const stageStep = ((job.steps ?? []) as Mapping[]).find((s) => String(s.uses).startsWith('pizlix/stage@'))!;
       assert.equal((stageStep.with as Mapping).stage, `\${{ fromJSON(needs.plan.outputs.stages || '[]')[${i}] }}`);
       assert.equal((job.concurrency as Mapping).group, 'pizlix-lfs-${{ github.repository }}-${{ github.ref }}');
@@ -376,9 +408,13 @@ jobs:
     });
     assert.deepEqual(build.jobs['disk-image'].needs, ['plan', ...slots], 'the image waits for every slot');
     const imageStep = ((build.jobs['disk-image'].steps ?? []) as Mapping[]).find((s) => s.id === 'image')!;
-    assert.equal((imageStep.with as Mapping).stage, '${{ inputs.image-stage || needs.plan.outputs.last-stage }}', 'the image is the chain\'s last stage by default');
+    assert.equal(
+      (imageStep.with as Mapping).stage,
+      '${{ inputs.image-stage || needs.plan.outputs.last-stage }}',
+      "the image is the chain's last stage by default",
+    );
     const release = await source('workflows/pizlix-release.yml');
-    assert.ok(!/postlc5|postlc6/.test(release.replace(/^#.*$/gm, '')), 'the release names no stage: it takes the chain\'s last');
+    assert.ok(!/postlc5|postlc6/.test(release.replace(/^#.*$/gm, '')), "the release names no stage: it takes the chain's last");
     assert.equal(build.jobs['boot-test'].if, '${{ !cancelled() }}', 'a skipped required check would count as passed');
     assert.match(String(build.jobs['gate-fork'].if), /head\.repo\.full_name != github\.repository/);
     assert.ok(build.jobs['gate-fork'].environment);

@@ -39497,7 +39497,10 @@ function parseChecksums(text, source = SHA256SUMS) {
     return sums;
 }
 function formatChecksums(sums) {
-    return [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([name, hash]) => `${hash}  ${name}\n`).join('');
+    return [...sums]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, hash]) => `${hash}  ${name}\n`)
+        .join('');
 }
 /** Hashes each file (by its base name), showing progress, except those whose hash `known` already holds. */
 async function checksumFiles(files, known = new Map()) {
@@ -39738,7 +39741,15 @@ async function publishRelease(github, options) {
     const release = existing ?? (await createRelease(github, options));
     log.info(`${existing ? 'updating' : 'created'} release ${release.tag}: ${release.htmlUrl}`);
     const previousSums = await previousChecksums(github, release);
-    const result = { tag: release.tag, url: release.htmlUrl, created: !existing, uploaded: [], replaced: [], unchanged: [], sha256sums: sumsFile };
+    const result = {
+        tag: release.tag,
+        url: release.htmlUrl,
+        created: !existing,
+        uploaded: [],
+        replaced: [],
+        unchanged: [],
+        sha256sums: sumsFile,
+    };
     const sumsHash = sha256Text(await (0,promises_namespaceObject.readFile)(sumsFile));
     for (const [file, hash] of [...payload.map((f) => [f, sums.get(external_node_path_default().basename(f))]), [sumsFile, sumsHash]]) {
         const action = await putAsset(github, options.repository, release, previousSums, file, hash);
@@ -40233,11 +40244,18 @@ const storeOptions = {
         actionDefault: 'auto',
         fallback: (context) => (context.surface === 'cli' ? 'local' : 'auto'),
     }),
-    'store-path': pathOption('Directory of the local store. Default $RUNNER_TOOL_CACHE/pizlix-stage/store (~/.cache/pizlix-stage/store outside a runner).', { placeholder: '<dir>' }),
+    'store-path': pathOption('Directory of the local store. Default $RUNNER_TOOL_CACHE/pizlix-stage/store (~/.cache/pizlix-stage/store outside a runner).', {
+        placeholder: '<dir>',
+    }),
     's3-bucket': refine(optionalText("Store s3: the bucket that holds the snapshots (with store auto, setting it picks s3). Credentials come from the AWS SDK's default chain, e.g. aws-actions/configure-aws-credentials.", { placeholder: '<name>' }), (bucket, name) => (bucket ? checkBucket(bucket, name) : undefined)),
-    's3-prefix': refine(option_text('Store s3: the object prefix in the bucket; entries go under <prefix>/trusted/ and <prefix>/untrusted/<ref>/.', { default: DEFAULT_S3_PREFIX, placeholder: '<prefix>' }), (prefix, name) => checkPrefix(prefix, name)),
-    's3-endpoint': refine(optionalText('Store s3: the S3 API address of a server other than AWS (MinIO, Ceph RGW, R2, Garage), e.g. https://minio.example.com:9000.', { placeholder: '<url>' }), (endpoint, name) => (endpoint ? checkEndpoint(endpoint, name) : undefined)),
-    's3-region': refine(optionalText('Store s3: the region. Default AWS_REGION or AWS_DEFAULT_REGION, else us-east-1.', { placeholder: '<region>' }), (region, name) => region ? checkRegion(region, name) : undefined),
+    's3-prefix': refine(option_text('Store s3: the object prefix in the bucket; entries go under <prefix>/trusted/ and <prefix>/untrusted/<ref>/.', {
+        default: DEFAULT_S3_PREFIX,
+        placeholder: '<prefix>',
+    }), (prefix, name) => checkPrefix(prefix, name)),
+    's3-endpoint': refine(optionalText('Store s3: the S3 API address of a server other than AWS (MinIO, Ceph RGW, R2, Garage), e.g. https://minio.example.com:9000.', {
+        placeholder: '<url>',
+    }), (endpoint, name) => (endpoint ? checkEndpoint(endpoint, name) : undefined)),
+    's3-region': refine(optionalText('Store s3: the region. Default AWS_REGION or AWS_DEFAULT_REGION, else us-east-1.', { placeholder: '<region>' }), (region, name) => (region ? checkRegion(region, name) : undefined)),
     's3-force-path-style': option_boolean('Store s3: address the bucket in the URL path (https://host/bucket/key) instead of the host name; true for most self-hosted servers.'),
     'store-max-size': sizeOption('Evict least-recently-used entries of the local or s3 store beyond this size, e.g. 300G.'),
     'cache-budget': sizeOption("The repository's Actions cache size limit (store actions-cache), e.g. 10G (github.com's default) or what the repository's settings allow. A snapshot of a fifth of it or more earns a warning in the job summary.", { default: '10G', only: 'action' }),
@@ -40262,9 +40280,14 @@ function storeRequest(values, env = process.env) {
 
 const fetchOptions = {
     source: optionalChoice('`release` (GitHub Releases of `repository`) or `store` (one snapshot from a store by `key`). Default: store when key is given, else release.', ['release', 'store']),
-    repository: option_text('Repository whose releases to read, as owner/name (for source release); with run-id, the repository whose run holds the artifacts.', { placeholder: '<owner/name>' }),
-    tag: option_text('Release tag, or `latest` for the repository\'s latest release.', { default: 'latest', placeholder: '<tag>' }),
-    files: list('Asset names or globs to download, one per line or comma-separated; SHA256SUMS always comes along.', { default: 'disk.img.zst', placeholder: '<globs>' }),
+    repository: option_text('Repository whose releases to read, as owner/name (for source release); with run-id, the repository whose run holds the artifacts.', {
+        placeholder: '<owner/name>',
+    }),
+    tag: option_text("Release tag, or `latest` for the repository's latest release.", { default: 'latest', placeholder: '<tag>' }),
+    files: list('Asset names or globs to download, one per line or comma-separated; SHA256SUMS always comes along.', {
+        default: 'disk.img.zst',
+        placeholder: '<globs>',
+    }),
     directory: pathOption('Where the files go. Default $RUNNER_TEMP/pizlix-release; pizlix-release on the command line.', {
         placeholder: '<dir>',
         fallback: (context) => (context.surface === 'action' ? scratchDir(context, 'pizlix-release') : 'pizlix-release'),
@@ -40283,15 +40306,25 @@ const fetchOptions = {
     key: optionalText("Store key of the snapshot (for source store), e.g. the stage action's `key` output.", { placeholder: '<key>' }),
 };
 const publishOptions = {
-    tag: option_text('Tag of the release, e.g. v2026.11.25. Created at the workflow\'s commit when it does not exist.', { required: 'a release tag such as v2026.11.25' }),
+    tag: option_text("Tag of the release, e.g. v2026.11.25. Created at the workflow's commit when it does not exist.", {
+        required: 'a release tag such as v2026.11.25',
+    }),
     name: option_text('Title of the release. Default the tag.'),
     body: optionalText('Release notes (markdown).'),
     files: list('Files to upload, one path or glob per line (relative to the workspace). A SHA256SUMS among them is checked, otherwise one is computed.', {
         newlineOnly: true,
         required: 'one path or glob per line',
     }),
-    repository: option_text('Repository to publish to, as owner/name.', { actionDefault: '${{ github.repository }}', fallback: (context) => context.env.GITHUB_REPOSITORY ?? '', required: 'owner/name' }),
-    token: option_text('Token with contents write permission.', { secret: true, actionDefault: '${{ github.token }}', required: 'a token with contents: write permission' }),
+    repository: option_text('Repository to publish to, as owner/name.', {
+        actionDefault: '${{ github.repository }}',
+        fallback: (context) => context.env.GITHUB_REPOSITORY ?? '',
+        required: 'owner/name',
+    }),
+    token: option_text('Token with contents write permission.', {
+        secret: true,
+        actionDefault: '${{ github.token }}',
+        required: 'a token with contents: write permission',
+    }),
     draft: option_boolean('Create the release as a draft.'),
     prerelease: option_boolean('Mark the release as a prerelease.'),
     'make-latest': choice("`true`, `false` or `legacy` (latest by date and version), as GitHub's make_latest.", MAKE_LATEST, { default: 'true' }),
@@ -40405,7 +40438,10 @@ async function main() {
         await summary
             .addHeading(`Pizlix release ${result.tag} ${result.created ? 'created' : 'updated'}`, 3)
             .addTable([
-            [{ data: 'Asset', header: true }, { data: 'Action', header: true }],
+            [
+                { data: 'Asset', header: true },
+                { data: 'Action', header: true },
+            ],
             ...['uploaded', 'replaced', 'unchanged'].flatMap((action) => result[action].map((name) => [name, action])),
         ])
             .addLink(result.url, result.url)
@@ -40414,7 +40450,11 @@ async function main() {
     catch (err) {
         setFailed(errorMessage(err));
         // Best effort: outside a runner there is no summary file, and the failure above must still be reported.
-        await summary.addHeading('Publishing the Pizlix release failed', 3).addRaw(errorMessage(err), true).write().catch(() => undefined);
+        await summary
+            .addHeading('Publishing the Pizlix release failed', 3)
+            .addRaw(errorMessage(err), true)
+            .write()
+            .catch(() => undefined);
     }
 }
 void main();

@@ -27,7 +27,10 @@ export function cacheStageName(stage: string, format: string, keyExtra?: string)
 
 /** A fresh key for one save: time first, so keys sort by age too. */
 export function newCacheKey(cacheStage: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${cacheStage}-${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
@@ -89,7 +92,14 @@ export async function saveCacheDir(
   try {
     await packDir(save.dir, archive, `packing compiler cache ${save.cacheStage}`);
     const key = newCacheKey(save.cacheStage);
-    const entry = await store.publish(archive, { key, stage: save.cacheStage, parentKey: save.parentKey, compression: 'zstd', buildSeconds: save.buildSeconds, inputs: {} });
+    const entry = await store.publish(archive, {
+      key,
+      stage: save.cacheStage,
+      parentKey: save.parentKey,
+      compression: 'zstd',
+      buildSeconds: save.buildSeconds,
+      inputs: {},
+    });
     return { key: entry.meta.key, size: entry.meta.size ?? (await stat(archive)).size };
   } finally {
     await rm(save.scratch, { recursive: true, force: true });

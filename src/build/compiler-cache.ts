@@ -83,7 +83,11 @@ export async function chooseCompilerCache(request?: CompilerCacheRequest): Promi
   const { found, problem } = await findCcache();
   if (found) return found;
   if (request.kind === 'ccache') {
-    throw new InputError('compiler-cache', `is 'ccache' but ${problem}`, 'ccache 4 or later installed (Debian/Ubuntu: apt-get install ccache), or compiler-cache: auto (ccache when installed) or none');
+    throw new InputError(
+      'compiler-cache',
+      `is 'ccache' but ${problem}`,
+      'ccache 4 or later installed (Debian/Ubuntu: apt-get install ccache), or compiler-cache: auto (ccache when installed) or none',
+    );
   }
   log.info(`compiler cache: off (${problem}; compiler-cache: auto)`);
   return undefined;
@@ -123,7 +127,15 @@ export class CompilerCacheSession {
     const paths = { root, dir: path.join(root, 'ccache'), bin: path.join(root, 'bin'), launcher: path.join(root, 'libexec', 'ccache-launcher') };
     const owner = await checkoutOwner(job.checkoutRoot);
     const cacheStage = cacheStageName(job.stage, CCACHE_FORMAT, job.keyExtra);
-    const report: CompilerCacheReport = { tool: 'ccache', version: ccache.version, cacheStage, owner: owner.name, compilers: [], restoreSeconds: 0, warnings: [] };
+    const report: CompilerCacheReport = {
+      tool: 'ccache',
+      version: ccache.version,
+      cacheStage,
+      owner: owner.name,
+      compilers: [],
+      restoreSeconds: 0,
+      warnings: [],
+    };
     const session = new CompilerCacheSession(ccache, job, paths, report);
     const started = Date.now();
     await rm(root, { recursive: true, force: true });
@@ -206,7 +218,9 @@ export class CompilerCacheSession {
     await shareWith(paths.root, owner);
     await checkOwnerCanWrite(owner, paths.dir, paths.launcher);
     if (await suResetsPath()) {
-      this.warn(`/etc/login.defs sets ALWAYS_SET_PATH: su resets PATH for ${owner.name}'s host-side builds, so only CMake builds (launcher) go through the cache`);
+      this.warn(
+        `/etc/login.defs sets ALWAYS_SET_PATH: su resets PATH for ${owner.name}'s host-side builds, so only CMake builds (launcher) go through the cache`,
+      );
     }
   }
 

@@ -30,7 +30,12 @@ export async function preflight(request: PreflightRequest): Promise<void> {
   if (request.script) {
     const info = await stat(request.script).catch(() => undefined);
     if (!info?.isFile()) problems.push(`entry script ${request.script} does not exist`);
-    else if (!(await access(request.script, constants.X_OK).then(() => true, () => false))) {
+    else if (
+      !(await access(request.script, constants.X_OK).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       problems.push(`entry script ${request.script} is not executable (chmod +x it)`);
     }
   }

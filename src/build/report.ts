@@ -10,8 +10,16 @@ export const STAGE_TABLE_HEADER = ['Stage', 'Key', 'Result', 'Time', 'Snapshot',
 
 export function stageTableRow(result: StageResult): string[] {
   const outcome = result.cacheHit ? (result.snapshot ? 'hit — restored' : 'hit') : result.built ? 'built' : 'miss';
-  const time = result.buildSeconds !== undefined ? `${formatDuration(result.seconds)} (script ${formatDuration(result.buildSeconds)})` : formatDuration(result.seconds);
-  return [result.stage, shortKey(result.key), outcome, time, result.snapshotSize !== undefined ? formatBytes(result.snapshotSize) : '—', compilerCacheCell(result.compilerCache)];
+  const time =
+    result.buildSeconds !== undefined ? `${formatDuration(result.seconds)} (script ${formatDuration(result.buildSeconds)})` : formatDuration(result.seconds);
+  return [
+    result.stage,
+    shortKey(result.key),
+    outcome,
+    time,
+    result.snapshotSize !== undefined ? formatBytes(result.snapshotSize) : '—',
+    compilerCacheCell(result.compilerCache),
+  ];
 }
 
 /** The table's cell: the hit rate of this build's compiles, or why there is none. */
@@ -69,7 +77,8 @@ export function outputSummaryLines(result: StageResult): string[] {
   const explanation = explainOutput(result.previous, { key: result.key, outputDigest: result.outputDigest, outputManifest: result.outputManifest });
   const digest = `output digest \`${result.outputDigest.slice(0, 16)}\``;
   if (!explanation.comparable) return [`rebuilt ${result.stage} (${digest}); no earlier build with an output manifest to compare with`];
-  if (explanation.identical) return [`rebuilt ${result.stage}: output identical to the previous build (${digest}) → the later stages keep their keys and are reused`];
+  if (explanation.identical)
+    return [`rebuilt ${result.stage}: output identical to the previous build (${digest}) → the later stages keep their keys and are reused`];
   const [headline, ...paths] = describeOutput(result.stage, explanation, 30);
   return [`rebuilt ${headline} (${digest}) → the later stages are rebuilt`, ...paths];
 }

@@ -89,7 +89,9 @@ export async function runStage(request: StageRequest): Promise<StageResult> {
   const { definition, key } = job;
   const existing = key.stored;
   if (existing) {
-    log.info(`store (${request.store.kind}) has ${definition.name} (${formatBytes(existing.meta.size)}, built in ${formatDuration(existing.meta.buildSeconds)})`);
+    log.info(
+      `store (${request.store.kind}) has ${definition.name} (${formatBytes(existing.meta.size)}, built in ${formatDuration(existing.meta.buildSeconds)})`,
+    );
     if (request.lookupOnly) return resultOf(job, { cacheHit: true, outputDigest: existing.meta.outputDigest });
     const restored = await restoreStored(job);
     if (restored) return restored;
@@ -134,7 +136,15 @@ async function prepareJob(request: StageRequest): Promise<StageJob | { waitsOn: 
 }
 
 function resultOf(job: StageJob, outcome: Partial<StageResult> & { cacheHit: boolean }): StageResult {
-  return { stage: job.definition.name, key: job.key.key, parentKey: job.key.parentKey, parentDigest: job.key.parentDigest, built: false, seconds: (Date.now() - job.started) / 1000, ...outcome };
+  return {
+    stage: job.definition.name,
+    key: job.key.key,
+    parentKey: job.key.parentKey,
+    parentDigest: job.key.parentDigest,
+    built: false,
+    seconds: (Date.now() - job.started) / 1000,
+    ...outcome,
+  };
 }
 
 /** A hit: the stored snapshot into $LFS. Undefined when the entry failed verification (a miss after all). */
@@ -168,7 +178,17 @@ async function runAndPublish(job: StageJob, compilerCache?: CompilerCacheSession
   const output = streamed ?? (await group(`Output digest of ${job.definition.name}`, () => digestArchive(storeFile, volatileOf(job.definition))));
   log.info(`${job.definition.name}: output digest ${output.digest} (${output.manifest.size} paths)`);
   const entry = await publishSnapshot(job, storeFile, buildSeconds, output);
-  return resultOf(job, { cacheHit: false, built: true, snapshot: storeFile, snapshotSize: entry.meta.size, buildSeconds, logFile, outputDigest: output.digest, outputManifest: entry.meta.outputManifest, previous });
+  return resultOf(job, {
+    cacheHit: false,
+    built: true,
+    snapshot: storeFile,
+    snapshotSize: entry.meta.size,
+    buildSeconds,
+    logFile,
+    outputDigest: output.digest,
+    outputManifest: entry.meta.outputManifest,
+    previous,
+  });
 }
 
 /** The paths a stage's output digest ignores: the built-in few and the manifest's. */
@@ -211,7 +231,8 @@ async function checkMachine(job: StageJob): Promise<void> {
       { dir: job.request.workDir, bytes: expectedBytes / 3, what: 'the snapshot' },
     ],
   });
-  if (job.request.pizlixTarball && !(await which('pigz'))) log.warning('pigz is not installed: the stage script will compress its gzip tarball with single-threaded gzip');
+  if (job.request.pizlixTarball && !(await which('pigz')))
+    log.warning('pigz is not installed: the stage script will compress its gzip tarball with single-threaded gzip');
 }
 
 /** $LFS as the stage's script expects it: the parent's snapshot restored, or (first stage) an empty root. */
@@ -243,7 +264,12 @@ async function runEntryScript(
   await rm(snapshotPath, { force: true });
   await rm(zstdCopy, { force: true });
   const tap = await openOutputTap(request.workDir, volatileOf(definition));
-  const shim = await installGzipShim(path.join(request.workDir, 'shim'), { snapshotPath, zstdCopy, pizlixTarball: request.pizlixTarball ?? false, alsoWriteTo: [tap.fifo] });
+  const shim = await installGzipShim(path.join(request.workDir, 'shim'), {
+    snapshotPath,
+    zstdCopy,
+    pizlixTarball: request.pizlixTarball ?? false,
+    alsoWriteTo: [tap.fifo],
+  });
   const epoch = await sourceDateEpoch(pizlixDir);
   const logFile = path.join(request.workDir, `${definition.name}.log`);
   await rm(logFile, { force: true });
@@ -285,9 +311,17 @@ async function checkScriptResult(job: StageJob, snapshotPath: string, logFile: s
   const { definition, lfs } = job;
   const state = await readBuildState(lfs);
   if (state !== definition.name) {
-    throw new StageScriptError(`${definition.script} finished but ${lfs}/sources/lfsbuildstate says '${state ?? '(missing)'}', not '${definition.name}'`, logFile);
+    throw new StageScriptError(
+      `${definition.script} finished but ${lfs}/sources/lfsbuildstate says '${state ?? '(missing)'}', not '${definition.name}'`,
+      logFile,
+    );
   }
-  if (!(await stat(snapshotPath).then((s) => s.isFile(), () => false))) {
+  if (
+    !(await stat(snapshotPath).then(
+      (s) => s.isFile(),
+      () => false,
+    ))
+  ) {
     throw new StageScriptError(`${definition.script} finished without writing its snapshot ${snapshotPath}`, logFile);
   }
 }

@@ -34,10 +34,7 @@ export function hasFindings(report: ChainReport): boolean {
 
 function unusedProjects(manifest: StageManifest, view: CheckoutView): string[] {
   if (view.kind('projects') !== 'dir') return [];
-  const inputs = manifest.stages.flatMap((s) => [
-    ...(s.reading?.inputs ?? []).map((i) => ({ path: i.path, kind: i.kind })),
-    ...s.inputs.map(manifestPattern),
-  ]);
+  const inputs = manifest.stages.flatMap((s) => [...(s.reading?.inputs ?? []).map((i) => ({ path: i.path, kind: i.kind })), ...s.inputs.map(manifestPattern)]);
   const covers = (entry: string) =>
     inputs.some((input) => {
       if (input.kind !== 'glob') return input.path === entry || input.path.startsWith(`${entry}/`) || entry.startsWith(`${input.path}/`);

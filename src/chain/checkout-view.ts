@@ -27,7 +27,13 @@ export class CheckoutView {
     if (kind === undefined) {
       try {
         const stat = lstatSync(this.absolute(rel));
-        kind = stat.isDirectory() ? 'dir' : stat.isSymbolicLink() ? (statSync(this.absolute(rel), { throwIfNoEntry: false })?.isDirectory() ? 'dir' : 'file') : 'file';
+        kind = stat.isDirectory()
+          ? 'dir'
+          : stat.isSymbolicLink()
+            ? statSync(this.absolute(rel), { throwIfNoEntry: false })?.isDirectory()
+              ? 'dir'
+              : 'file'
+            : 'file';
       } catch {
         kind = 'none';
       }
@@ -41,7 +47,9 @@ export class CheckoutView {
     let names = this.listings.get(rel);
     if (!names) {
       try {
-        names = readdirSync(this.absolute(rel)).filter((n) => n !== '.git').sort();
+        names = readdirSync(this.absolute(rel))
+          .filter((n) => n !== '.git')
+          .sort();
       } catch {
         names = [];
       }

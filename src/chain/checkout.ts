@@ -164,7 +164,7 @@ async function gitView(top: string, prefix: string, wanted: WantedPath[], files:
   ]);
   // "<mode> <oid> <stage>\t<path>\0": read by position, a hundred thousand times.
   const skip = prefix ? prefix.length + 1 : 0;
-  for (let at = 0; at < index.length; ) {
+  for (let at = 0; at < index.length;) {
     const end = index.indexOf('\0', at);
     const stop = end < 0 ? index.length : end;
     const tab = index.indexOf('\t', at);
@@ -174,7 +174,8 @@ async function gitView(top: string, prefix: string, wanted: WantedPath[], files:
     const rel = index.slice(tab + 1 + skip, stop);
     at = stop + 1;
     if (stage === '2' || stage === '3') continue;
-    if (mode === '160000') nested.add(rel); // a submodule: its files come from its own repository
+    if (mode === '160000')
+      nested.add(rel); // a submodule: its files come from its own repository
     else files.set(rel, { mode, oid, tracked: true });
   }
   for (const record of status.split('\0')) {

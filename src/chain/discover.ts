@@ -56,15 +56,22 @@ export function discoverChain(view: CheckoutView, pizlixRel: string): Discovered
   const ordered = facts.has('build.sh') ? orderByBuildScript(facts) : [];
   if (ordered.length === 0) ordered.push(...orderByGates(entries, problems));
   for (const entry of entries) {
-    if (!ordered.includes(entry)) problems.push(`${pizlixRel}/${entry.script} writes stage '${finalName(entry)}' but build.sh never runs it (no continuation script reaches it)`);
+    if (!ordered.includes(entry))
+      problems.push(`${pizlixRel}/${entry.script} writes stage '${finalName(entry)}' but build.sh never runs it (no continuation script reaches it)`);
   }
   const stages: DiscoveredStage[] = [];
   for (const [index, entry] of ordered.entries()) {
     const name = finalName(entry)!;
     const where = `${pizlixRel}/${entry.script}`;
     const parent = index === 0 ? null : stages[index - 1].name;
-    if (!STAGE_NAME.test(name)) throw new InputError('pizlix-dir', `${where}:${entry.writes[0].line}: stage name '${name}' is not usable`, `a lower-case name matching ${STAGE_NAME.source}`);
-    if (stages.some((s) => s.name === name)) throw new InputError('pizlix-dir', `${where}: stage '${name}' is written by two entry scripts`, 'one entry script per stage');
+    if (!STAGE_NAME.test(name))
+      throw new InputError(
+        'pizlix-dir',
+        `${where}:${entry.writes[0].line}: stage name '${name}' is not usable`,
+        `a lower-case name matching ${STAGE_NAME.source}`,
+      );
+    if (stages.some((s) => s.name === name))
+      throw new InputError('pizlix-dir', `${where}: stage '${name}' is written by two entry scripts`, 'one entry script per stage');
     if (parent !== null && entry.gate && entry.gate.requires !== parent) {
       throw new InputError(
         'pizlix-dir',
@@ -170,7 +177,8 @@ function scanScript(view: CheckoutView, pizlixRel: string, script: string): Entr
   /** The text after the last non-literal part: enough to see `…/lfsbuildstate` or `…/lfs-x.tar.gz`. */
   const tail = (word: Word | undefined): string => {
     let out = '';
-    for (const part of word ?? []) out = part.kind === 'lit' ? out + part.text : part.kind === 'param' && values.has(part.name) && !part.op ? out + values.get(part.name) : '';
+    for (const part of word ?? [])
+      out = part.kind === 'lit' ? out + part.text : part.kind === 'param' && values.has(part.name) && !part.op ? out + values.get(part.name) : '';
     return out;
   };
   const mentionsState = (stmts: Stmt[]): boolean => JSON.stringify(stmts).includes('lfsbuildstate');
@@ -224,12 +232,23 @@ function scanScript(view: CheckoutView, pizlixRel: string, script: string): Entr
 }
 
 /** `"x$state" = "xprelc"`: the literal around the state variable is stripped from the other side. */
-function gateName(variableSide: Word | undefined, literalSide: Word | undefined, stateVars: Set<string>, literal: (w: Word | undefined) => string | undefined): string | undefined {
+function gateName(
+  variableSide: Word | undefined,
+  literalSide: Word | undefined,
+  stateVars: Set<string>,
+  literal: (w: Word | undefined) => string | undefined,
+): string | undefined {
   if (!variableSide || !literalSide) return undefined;
   const param = variableSide.findIndex((p) => p.kind === 'param' && stateVars.has(p.name));
   if (param < 0) return undefined;
-  const before = variableSide.slice(0, param).map((p) => (p.kind === 'lit' ? p.text : '')).join('');
-  const after = variableSide.slice(param + 1).map((p) => (p.kind === 'lit' ? p.text : '')).join('');
+  const before = variableSide
+    .slice(0, param)
+    .map((p) => (p.kind === 'lit' ? p.text : ''))
+    .join('');
+  const after = variableSide
+    .slice(param + 1)
+    .map((p) => (p.kind === 'lit' ? p.text : ''))
+    .join('');
   const other = literal(literalSide);
   if (other === undefined || !other.startsWith(before) || !other.endsWith(after)) return undefined;
   return other.slice(before.length, other.length - after.length);

@@ -51,7 +51,16 @@ export async function computeKeys(manifest: StageManifest, options: KeyOptions):
     const network = (stage.reading?.network ?? []).map((n) => ({ url: n.url, checksums: [...n.checksums].sort() })).sort((a, b) => (a.url < b.url ? -1 : 1));
     // The material is JSON, written piece by piece into the hash: a stage may have a hundred thousand inputs.
     const hash = createHash('sha256');
-    hash.update(JSON.stringify({ format: KEY_FORMAT, stage: stage.name, script: stage.script, snapshot: stage.snapshot, parent: stage.parent, extra: options.keyExtra ?? '' }).slice(0, -1));
+    hash.update(
+      JSON.stringify({
+        format: KEY_FORMAT,
+        stage: stage.name,
+        script: stage.script,
+        snapshot: stage.snapshot,
+        parent: stage.parent,
+        extra: options.keyExtra ?? '',
+      }).slice(0, -1),
+    );
     hash.update(',"inputs":[');
     const files: number[] = [];
     let count = 0;
@@ -98,7 +107,10 @@ export interface ChainedKey<T> extends StageKey {
  * The keys of `keys` (chain order) that the store makes known: the first stage's always; a child's once
  * its parent's snapshot is stored with an output digest. lookup(key) asks the store (undefined: absent).
  */
-export async function chainKeys<T extends { meta: { outputDigest?: string } }>(keys: StageKey[], lookup: (key: string) => Promise<T | undefined>): Promise<Array<ChainedKey<T>>> {
+export async function chainKeys<T extends { meta: { outputDigest?: string } }>(
+  keys: StageKey[],
+  lookup: (key: string) => Promise<T | undefined>,
+): Promise<Array<ChainedKey<T>>> {
   const chained: Array<ChainedKey<T>> = [];
   for (const own of keys) {
     const parent = own.parent === null ? undefined : chained.find((c) => c.stage === own.parent);
@@ -222,9 +234,14 @@ export interface InputDifference {
 
 /** Which inputs differ between two input manifests of one stage. */
 export function diffInputs(before: Record<string, string>, after: Record<string, string>): InputDifference {
-  const added = Object.keys(after).filter((p) => !(p in before)).sort();
-  const removed = Object.keys(before).filter((p) => !(p in after)).sort();
-  const changed = Object.keys(after).filter((p) => p in before && before[p] !== after[p]).sort();
+  const added = Object.keys(after)
+    .filter((p) => !(p in before))
+    .sort();
+  const removed = Object.keys(before)
+    .filter((p) => !(p in after))
+    .sort();
+  const changed = Object.keys(after)
+    .filter((p) => p in before && before[p] !== after[p])
+    .sort();
   return { added, removed, changed };
 }
-

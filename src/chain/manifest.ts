@@ -113,7 +113,7 @@ export const manifestSchema = {
 /** What a schema rule needs, said the way a person fixing the file wants to read it. */
 const EXPECTATIONS: Record<string, string> = {
   '/version': `version: ${MANIFEST_VERSION}`,
-  '/mode': "mode: replace (the manifest is the chain) or mode: amend (extras for the chain the scripts define)",
+  '/mode': 'mode: replace (the manifest is the chain) or mode: amend (extras for the chain the scripts define)',
   name: `a lower-case stage name matching ${stageNamePattern}`,
   parent: 'the name of an earlier stage, or null for the first stage',
   snapshot: 'a tarball name such as lfs-<stage>.tar.gz',
@@ -128,7 +128,16 @@ interface RawManifest {
   version: 1;
   mode?: ManifestMode;
   exclude?: string[];
-  stages: Array<{ name: string; parent?: string | null; script?: string; snapshot?: string; inputs?: string[]; exclude?: string[]; 'key-extra'?: string; volatile?: string[] }>;
+  stages: Array<{
+    name: string;
+    parent?: string | null;
+    script?: string;
+    snapshot?: string;
+    inputs?: string[];
+    exclude?: string[];
+    'key-extra'?: string;
+    volatile?: string[];
+  }>;
 }
 
 export function readManifestFile(file: string): ParsedManifest {
@@ -166,20 +175,32 @@ export function parseManifestText(text: string, source: string): ParsedManifest 
     }
     for (const pattern of stage.volatile ?? []) {
       if (pattern.startsWith('/') || pattern.split('/').includes('..')) {
-        throw new InputError('manifest', `${field}/volatile: '${pattern}' is not a path inside the root filesystem`, "globs relative to the root filesystem without a leading '/' or '..', such as var/log/**");
+        throw new InputError(
+          'manifest',
+          `${field}/volatile: '${pattern}' is not a path inside the root filesystem`,
+          "globs relative to the root filesystem without a leading '/' or '..', such as var/log/**",
+        );
       }
     }
     if (mode === 'amend') {
       for (const key of ['parent', 'script', 'snapshot'] as const) {
         if (stage[key] !== undefined) {
-          throw new InputError('manifest', `${field}/${key}: not allowed with mode: amend`, `only inputs, exclude, key-extra and volatile (the scripts define ${key}; use mode: replace to define the chain here)`);
+          throw new InputError(
+            'manifest',
+            `${field}/${key}: not allowed with mode: amend`,
+            `only inputs, exclude, key-extra and volatile (the scripts define ${key}; use mode: replace to define the chain here)`,
+          );
         }
       }
       continue;
     }
     for (const key of ['script', 'snapshot', 'inputs'] as const) {
       if (stage[key] === undefined) {
-        throw new InputError('manifest', `${field} must have required property '${key}'`, `every stage of a mode: replace manifest to name its script, snapshot and inputs (or mode: amend to add to the chain the scripts define)`);
+        throw new InputError(
+          'manifest',
+          `${field} must have required property '${key}'`,
+          `every stage of a mode: replace manifest to name its script, snapshot and inputs (or mode: amend to add to the chain the scripts define)`,
+        );
       }
     }
     for (const key of ['script', 'snapshot'] as const) {
@@ -191,7 +212,16 @@ export function parseManifestText(text: string, source: string): ParsedManifest 
   return {
     mode,
     exclude: manifest.exclude ?? [],
-    stages: manifest.stages.map((s) => ({ name: s.name, parent: s.parent, script: s.script, snapshot: s.snapshot, inputs: s.inputs, exclude: s.exclude, keyExtra: s['key-extra'], volatile: s.volatile })),
+    stages: manifest.stages.map((s) => ({
+      name: s.name,
+      parent: s.parent,
+      script: s.script,
+      snapshot: s.snapshot,
+      inputs: s.inputs,
+      exclude: s.exclude,
+      keyExtra: s['key-extra'],
+      volatile: s.volatile,
+    })),
     source,
   };
 }
@@ -231,7 +261,11 @@ export function amendChain(discovered: StageManifest, parsed: ParsedManifest): S
   for (const [index, extra] of parsed.stages.entries()) {
     const stage = stages.find((s) => s.name === extra.name);
     if (!stage) {
-      throw new InputError('manifest', `${parsed.source}: /stages/${index}/name: '${extra.name}' is not a stage of the chain the scripts define`, `one of: ${stages.map((s) => s.name).join(', ')}`);
+      throw new InputError(
+        'manifest',
+        `${parsed.source}: /stages/${index}/name: '${extra.name}' is not a stage of the chain the scripts define`,
+        `one of: ${stages.map((s) => s.name).join(', ')}`,
+      );
     }
     stage.inputs = [...stage.inputs, ...(extra.inputs ?? [])];
     stage.exclude = [...stage.exclude, ...(extra.exclude ?? [])];
@@ -243,7 +277,11 @@ export function amendChain(discovered: StageManifest, parsed: ParsedManifest): S
 
 function describeSchemaError(error: ErrorObject): string {
   const where = error.instancePath || '/';
-  const last = where.split('/').filter((p) => !/^\d+$/.test(p)).pop() ?? '';
+  const last =
+    where
+      .split('/')
+      .filter((p) => !/^\d+$/.test(p))
+      .pop() ?? '';
   const expected =
     EXPECTATIONS[where] ??
     EXPECTATIONS[last] ??
@@ -264,7 +302,7 @@ export function findStage(manifest: StageManifest, name: string): StageDefinitio
 /** The stage and all its ancestors, first stage first. */
 export function chainTo(manifest: StageManifest, name: string): StageDefinition[] {
   const chain: StageDefinition[] = [];
-  for (let stage: StageDefinition | undefined = findStage(manifest, name); stage; ) {
+  for (let stage: StageDefinition | undefined = findStage(manifest, name); stage;) {
     chain.unshift(stage);
     stage = stage.parent ? findStage(manifest, stage.parent) : undefined;
   }

@@ -48,11 +48,78 @@ const MAX_COMMAND_LINES = 64;
 /** Where `mktemp` (no template, no directory) puts its file: outside the checkout, under the system's /tmp. */
 const MKTEMP_PLACE = '/tmp/mktemp.XXXXXXXXXX';
 const NO_READS = new Set([
-  'test', '[', 'echo', 'printf', 'id', 'stat', 'ls', 'chmod', 'chown', 'chgrp', 'touch', 'ln', 'rm', 'rmdir', 'mountpoint', 'mount',
-  'umount', 'findmnt', 'ulimit', 'set', 'shopt', 'hash', 'trap', 'exit', 'return', 'true', 'false', ':', 'wait', 'sleep', 'kill',
-  'dirname', 'basename', 'realpath', 'readlink', 'pwd', 'whoami', 'nproc', 'uname', 'hostname', 'date', 'type', 'which', 'unset',
-  'useradd', 'groupadd', 'usermod', 'userdel', 'passwd', 'sync', 'df', 'du', 'free', 'env-update', 'umask', 'mktemp', 'seq', 'tee',
-  'getent', 'sha256sum', 'sha512sum', 'md5sum', 'cut', 'wc', 'sort', 'uniq', 'tr', 'yes', 'logger', 'trap', 'break', 'continue',
+  'test',
+  '[',
+  'echo',
+  'printf',
+  'id',
+  'stat',
+  'ls',
+  'chmod',
+  'chown',
+  'chgrp',
+  'touch',
+  'ln',
+  'rm',
+  'rmdir',
+  'mountpoint',
+  'mount',
+  'umount',
+  'findmnt',
+  'ulimit',
+  'set',
+  'shopt',
+  'hash',
+  'trap',
+  'exit',
+  'return',
+  'true',
+  'false',
+  ':',
+  'wait',
+  'sleep',
+  'kill',
+  'dirname',
+  'basename',
+  'realpath',
+  'readlink',
+  'pwd',
+  'whoami',
+  'nproc',
+  'uname',
+  'hostname',
+  'date',
+  'type',
+  'which',
+  'unset',
+  'useradd',
+  'groupadd',
+  'usermod',
+  'userdel',
+  'passwd',
+  'sync',
+  'df',
+  'du',
+  'free',
+  'env-update',
+  'umask',
+  'mktemp',
+  'seq',
+  'tee',
+  'getent',
+  'sha256sum',
+  'sha512sum',
+  'md5sum',
+  'cut',
+  'wc',
+  'sort',
+  'uniq',
+  'tr',
+  'yes',
+  'logger',
+  'trap',
+  'break',
+  'continue',
 ]);
 /** Tools whose effect a rule below describes (knownTool): the file is an input, its body is not read. */
 const KNOWN_TOOLS = new Set(['package-source.sh', 'projeny']);
@@ -63,10 +130,7 @@ const URL = /^(?:https?|ftp):\/\/\S+$/;
 
 /** A place a word resolves to. */
 type Place =
-  | { area: 'checkout'; rel: string; glob: boolean; pattern: string }
-  | { area: 'lfs'; path: string }
-  | { area: 'outside' }
-  | { area: 'unknown'; text: string };
+  { area: 'checkout'; rel: string; glob: boolean; pattern: string } | { area: 'lfs'; path: string } | { area: 'outside' } | { area: 'unknown'; text: string };
 
 interface CopiedEntry {
   source: string;
@@ -252,7 +316,9 @@ export class ScriptReader {
         this.redirects(stmt.redirects, shell, stmt.line);
         shell.conditional++;
         if (stmt.name) {
-          const items = stmt.items ? stmt.items.flatMap((w) => this.fields(w, shell, stmt.line)).flatMap((f) => this.globItems(f, shell)) : shell.positional.flat();
+          const items = stmt.items
+            ? stmt.items.flatMap((w) => this.fields(w, shell, stmt.line)).flatMap((f) => this.globItems(f, shell))
+            : shell.positional.flat();
           shell.vars.set(stmt.name, items.length > 0 ? [...new Set(items)] : ['']);
         }
         this.statements(stmt.condition, shell);
@@ -374,7 +440,8 @@ export class ScriptReader {
       const args = argv.slice(1).filter((a) => !a.startsWith('-'));
       if (name === 'pwd') output = inner.cwd;
       else if (name === 'dirname' && args[0] !== undefined && !hasUnknown(args[0])) output = path.posix.dirname(plainField(args[0]));
-      else if (name === 'basename' && args[0] !== undefined && !hasUnknown(args[0])) output = path.posix.basename(plainField(args[0]), args[1] ? plainField(args[1]) : undefined);
+      else if (name === 'basename' && args[0] !== undefined && !hasUnknown(args[0]))
+        output = path.posix.basename(plainField(args[0]), args[1] ? plainField(args[1]) : undefined);
       else if (name === 'echo') output = argv.slice(1).map(plainField).join(' ');
       else if (name === 'mktemp' && args.length === 0 && !argv.slice(1).some((a) => /^(-p|--tmpdir)/.test(plainField(a)))) output = MKTEMP_PLACE;
       else if (name === 'cd') {
@@ -515,7 +582,10 @@ export class ScriptReader {
   private network(argv: string[], trail: Trail): void {
     const urls = argv.map(plainField).filter((a) => URL.test(a));
     if (urls.length === 0) return;
-    const checksums = argv.map(plainField).filter((a) => CHECKSUM.test(a)).map((c) => c.toLowerCase());
+    const checksums = argv
+      .map(plainField)
+      .filter((a) => CHECKSUM.test(a))
+      .map((c) => c.toLowerCase());
     for (const raw of urls) {
       const url = raw.includes(UNKNOWN) ? displayField(raw) : raw;
       const known = this.reading.network.find((n) => n.url === url);
@@ -722,7 +792,13 @@ export class ScriptReader {
 
   private child(rel: string, args: string[], env: Map<string, Value>, shell: Shell, line: number, clearEnv: boolean, chrootRoot?: string): void {
     const parent = clearEnv ? { ...shell, exported: new Set<string>() } : shell;
-    const child = this.newShell(rel, chrootRoot && chrootRoot !== shell.chrootRoot ? chrootRoot : shell.cwd, args.map((a) => [a]), parent, chrootRoot);
+    const child = this.newShell(
+      rel,
+      chrootRoot && chrootRoot !== shell.chrootRoot ? chrootRoot : shell.cwd,
+      args.map((a) => [a]),
+      parent,
+      chrootRoot,
+    );
     child.callers = [...shell.callers, { file: shell.script, line }];
     for (const [name, value] of env) {
       child.vars.set(name, value);
@@ -955,9 +1031,10 @@ export class ScriptReader {
 
   /** curl/wget: the URL is a network input (checked above); the file written is a download, not an input. */
   private download(tool: string, args: string[], shell: Shell): void {
-    const output = tool === 'curl' ? optionValue(args, '-o') ?? longOption(args, '--output') : optionValue(args, '-O') ?? longOption(args, '--output-document');
+    const output =
+      tool === 'curl' ? (optionValue(args, '-o') ?? longOption(args, '--output')) : (optionValue(args, '-O') ?? longOption(args, '--output-document'));
     if (output !== undefined) this.writes(output, shell);
-    const prefix = tool === 'wget' ? optionValue(args, '-P') ?? longOption(args, '--directory-prefix') : undefined;
+    const prefix = tool === 'wget' ? (optionValue(args, '-P') ?? longOption(args, '--directory-prefix')) : undefined;
     if (prefix !== undefined) this.writes(prefix, shell);
     if (tool === 'curl' && (args.includes('-O') || args.includes('--remote-name'))) {
       for (const url of args.map(plainField).filter((a) => URL.test(a))) this.writes(path.posix.basename(url.split('?')[0]), shell);
@@ -984,7 +1061,8 @@ export class ScriptReader {
     if (!pinPath) return this.hole(place.rel, 'projeny: the pin does not exist', trail);
     const pin = readPin(this.view, pinPath);
     this.input(pin.pin, 'file', true, 'projeny pin', trail);
-    if (!pin.archive || this.view.kind(pin.archive) !== 'file') this.hole(pin.archive ?? pin.pin, `projeny: the tarball ${pin.pin} names (Archive:) does not exist`, trail);
+    if (!pin.archive || this.view.kind(pin.archive) !== 'file')
+      this.hole(pin.archive ?? pin.pin, `projeny: the tarball ${pin.pin} names (Archive:) does not exist`, trail);
     else this.input(pin.archive, 'file', true, 'projeny archive', trail);
     if (pin.workTree) {
       this.input(pin.workTree, 'tree', true, 'projeny work tree (edits since setup)', trail);
@@ -1122,5 +1200,3 @@ function operandsOf(args: string[], withValue: string[]): string[] {
   }
   return operands;
 }
-
-

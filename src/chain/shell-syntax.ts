@@ -56,7 +56,11 @@ export interface Script {
 
 /** The parse failed: names the script and the place. */
 export class ScriptSyntaxError extends InputError {
-  constructor(readonly file: string, readonly line: number, problem: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    problem: string,
+  ) {
     super('pizlix-dir', `${file}:${line}: cannot read this shell script: ${problem}`, 'a script bash can run');
     this.name = 'ScriptSyntaxError';
   }
@@ -164,7 +168,7 @@ class Parser {
         this.skipBlank(true);
       }
       if (this.pos >= this.src.length || this.atCloser()) return out;
-      if (this.peek() === ')' || this.startsWith(';;') || this.peek() === '}' && stop.has('}')) return out;
+      if (this.peek() === ')' || this.startsWith(';;') || (this.peek() === '}' && stop.has('}'))) return out;
       const keyword = this.keywordHere();
       if (keyword && stop.has(keyword)) return out;
       out.push(...this.andOr(stop));
@@ -481,12 +485,19 @@ class Parser {
     }
     const word = this.word();
     const op: Redirect['op'] =
-      operator === '>' || operator === '>|' || operator === '&>' ? 'out'
-      : operator === '>>' || operator === '&>>' ? 'append'
-      : operator === '<' ? 'in'
-      : operator === '<<<' ? 'herestring'
-      : operator === '>&' || operator === '<&' ? (word.length === 1 && word[0].kind === 'lit' && /^(\d+|-)$/.test(word[0].text) ? 'dup' : 'out')
-      : 'other';
+      operator === '>' || operator === '>|' || operator === '&>'
+        ? 'out'
+        : operator === '>>' || operator === '&>>'
+          ? 'append'
+          : operator === '<'
+            ? 'in'
+            : operator === '<<<'
+              ? 'herestring'
+              : operator === '>&' || operator === '<&'
+                ? word.length === 1 && word[0].kind === 'lit' && /^(\d+|-)$/.test(word[0].text)
+                  ? 'dup'
+                  : 'out'
+                : 'other';
     return { op, word, line };
   }
 

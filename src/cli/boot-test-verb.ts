@@ -17,9 +17,16 @@ export async function bootTest(image: string, options: BootValues): Promise<Boot
 }
 
 export function printVerdicts(report: BootTestReport): void {
-  const rows = report.checks.map((c) => [c.title, c.verdict, c.finishedAt !== undefined ? `${c.finishedAt.toFixed(1)} s` : '', c.verdict === 'fail' ? c.detail.split('\n')[0] : '']);
+  const rows = report.checks.map((c) => [
+    c.title,
+    c.verdict,
+    c.finishedAt !== undefined ? `${c.finishedAt.toFixed(1)} s` : '',
+    c.verdict === 'fail' ? c.detail.split('\n')[0] : '',
+  ]);
   log.info(`\n${textTable([['check', 'verdict', 'at (from power-on)', 'detail'], ...rows])}`);
-  log.info(`boot test ${report.result === 'pass' ? 'PASSED' : 'FAILED'} with ${report.accelerator.used} (${report.accelerator.reason}) in ${formatDuration(report.totalSeconds)}`);
+  log.info(
+    `boot test ${report.result === 'pass' ? 'PASSED' : 'FAILED'} with ${report.accelerator.used} (${report.accelerator.reason}) in ${formatDuration(report.totalSeconds)}`,
+  );
   if (report.error) log.error(report.error);
   if (report.result === 'fail' && report.serialTail) log.info(`last serial lines:\n${report.serialTail}`);
   const shot = report.artifacts.westonScreenshot ?? report.artifacts.failureScreenshot;

@@ -33,21 +33,24 @@ export function addChainVerbs(program: Command): void {
     },
   );
 
-  addCliOptions(program.command('check').description("references in the stages' scripts that resolve to nothing, and projects/ entries no stage uses"), chainVerbOptions).action(
-    (parsed: Parsed) => {
-      const options = readCliOptions(chainVerbOptions, parsed);
-      const report = checkChain(chainOf(options), options.pizlixDir);
-      if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      else printReport(report);
-      if (hasFindings(report)) process.exitCode = 1;
-    },
-  );
+  addCliOptions(
+    program.command('check').description("references in the stages' scripts that resolve to nothing, and projects/ entries no stage uses"),
+    chainVerbOptions,
+  ).action((parsed: Parsed) => {
+    const options = readCliOptions(chainVerbOptions, parsed);
+    const report = checkChain(chainOf(options), options.pizlixDir);
+    if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else printReport(report);
+    if (hasFindings(report)) process.exitCode = 1;
+  });
 
   const manifestOptions = omit(chainVerbOptions, 'json', 'key-extra');
-  addCliOptions(program.command('manifest').description('print the chain the scripts define (or --manifest gives) as a YAML manifest'), manifestOptions).action((parsed: Parsed) => {
-    const options = readCliOptions(manifestOptions, parsed);
-    process.stdout.write(manifestYaml(loadChain({ pizlixDir: options.pizlixDir, manifestFile: options.manifest }), path.basename(options.pizlixDir)));
-  });
+  addCliOptions(program.command('manifest').description('print the chain the scripts define (or --manifest gives) as a YAML manifest'), manifestOptions).action(
+    (parsed: Parsed) => {
+      const options = readCliOptions(manifestOptions, parsed);
+      process.stdout.write(manifestYaml(loadChain({ pizlixDir: options.pizlixDir, manifestFile: options.manifest }), path.basename(options.pizlixDir)));
+    },
+  );
 }
 
 /** One input as `inputs` shows it. */
@@ -85,12 +88,19 @@ async function printInputs(manifest: StageManifest, name: string, options: Chain
     process.stdout.write(`${JSON.stringify({ stage: stage.name, ownHash: key.ownHash, files: files.length, inputs: rows, network: key.network }, null, 2)}\n`);
     return;
   }
-  log.info(`${stage.name}: own inputs ${key.ownHash.slice(0, 12)} (the key also hashes ${stage.parent ?? 'no'} parent's output), ${files.length} files from ${rows.length} inputs${key.network.length ? `, ${key.network.length} downloads` : ''} (${manifest.source})`);
+  log.info(
+    `${stage.name}: own inputs ${key.ownHash.slice(0, 12)} (the key also hashes ${stage.parent ?? 'no'} parent's output), ${files.length} files from ${rows.length} inputs${key.network.length ? `, ${key.network.length} downloads` : ''} (${manifest.source})`,
+  );
   log.info(textTable([['Input', 'Kind', 'Files', 'Why', 'Script line'], ...rows.map((r) => [r.path, r.kind, String(r.files), r.how, r.where])]));
   if (key.network.length > 0) {
     log.info(`\nfetches from the network:`);
     const trails = new Map((stage.reading?.network ?? []).map((n) => [n.url, formatTrail(n.trail)]));
-    log.info(textTable([['URL', 'Checksum', 'Script line'], ...key.network.map((n) => [n.url, n.checksums.map((c) => `sha256:${c.slice(0, 16)}…`).join(' ') || 'none', trails.get(n.url) ?? ''])]));
+    log.info(
+      textTable([
+        ['URL', 'Checksum', 'Script line'],
+        ...key.network.map((n) => [n.url, n.checksums.map((c) => `sha256:${c.slice(0, 16)}…`).join(' ') || 'none', trails.get(n.url) ?? '']),
+      ]),
+    );
   }
   if (stage.exclude.length > 0) log.info(`\nexcluded: ${stage.exclude.join(', ')}`);
 }
@@ -132,7 +142,9 @@ export function manifestYaml(manifest: StageManifest, pizlixRel: string): string
     ` The stage chain of ${manifest.source}: ${manifest.stages.length} stages.`,
     ' Given back as --manifest (mode: replace) it freezes these inputs, read through git like any manifest input',
     ' (ignored files in work trees no longer count); a manifest with mode: amend adds to what the scripts say.',
-    ...manifest.stages.flatMap((s) => (s.reading?.network ?? []).map((n) => ` ${s.name} fetches ${n.url}${n.checksums.length ? ` (sha256 ${n.checksums.join(', ')})` : ''}`)),
+    ...manifest.stages.flatMap((s) =>
+      (s.reading?.network ?? []).map((n) => ` ${s.name} fetches ${n.url}${n.checksums.length ? ` (sha256 ${n.checksums.join(', ')})` : ''}`),
+    ),
   ].join('\n');
   manifest.stages.forEach((s, i) => {
     inputPatterns(s, pizlixRel).forEach((input, k) => {

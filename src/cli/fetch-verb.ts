@@ -19,7 +19,8 @@ export async function fetchVerb(options: FetchValues): Promise<void> {
     log.info(`${fetched.meta.stage} snapshot ${options.key}, sha256 ${fetched.meta.sha256} verified: ${fetched.file}`);
     return;
   }
-  if (!options.repository) throw new InputError('repository', 'is required', 'owner/name of the repository whose releases hold Pizlix (or --key for a store entry)');
+  if (!options.repository)
+    throw new InputError('repository', 'is required', 'owner/name of the repository whose releases hold Pizlix (or --key for a store entry)');
   const fetched = await fetchRelease(connectToGitHub(process.env.GITHUB_TOKEN), {
     repository: parseRepository(options.repository),
     tag: options.tag,

@@ -45,24 +45,29 @@ export function cli(): Command {
     },
   );
 
-  addCliOptions(program.command('build [last]').description('build every stage up to <last> (default: the final stage), reusing stored ones'), buildOptions).action(
-    async (last: string | undefined, parsed: Parsed) => {
-      const options = readCliOptions(buildOptions, parsed);
-      const manifest = chainOf(options);
-      const target = last ?? manifest.stages[manifest.stages.length - 1].name;
-      await buildStages(
-        chainTo(manifest, target).map((s) => s.name),
-        { ...options, lookupOnly: false },
-      );
+  addCliOptions(
+    program.command('build [last]').description('build every stage up to <last> (default: the final stage), reusing stored ones'),
+    buildOptions,
+  ).action(async (last: string | undefined, parsed: Parsed) => {
+    const options = readCliOptions(buildOptions, parsed);
+    const manifest = chainOf(options);
+    const target = last ?? manifest.stages[manifest.stages.length - 1].name;
+    await buildStages(
+      chainTo(manifest, target).map((s) => s.name),
+      { ...options, lookupOnly: false },
+    );
+  });
+
+  addCliOptions(program.command('plan').description("every stage's key, whether the store has it, and what changed"), planOptions).action(
+    async (parsed: Parsed) => {
+      await planVerb(readCliOptions(planOptions, parsed));
     },
   );
 
-  addCliOptions(program.command('plan').description("every stage's key, whether the store has it, and what changed"), planOptions).action(async (parsed: Parsed) => {
-    await planVerb(readCliOptions(planOptions, parsed));
-  });
-
   addCliOptions(
-    program.command('explain <stage> [from] [to]').description('which inputs (--output: which output paths) differ between two keys of a stage (default: the newest stored key and the current one)'),
+    program
+      .command('explain <stage> [from] [to]')
+      .description('which inputs (--output: which output paths) differ between two keys of a stage (default: the newest stored key and the current one)'),
     explainOptions,
   ).action(async (stage: string, from: string | undefined, to: string | undefined, parsed: Parsed) => {
     await explainVerb(stage, from, to, readCliOptions(explainOptions, parsed));
@@ -75,33 +80,36 @@ export function cli(): Command {
     },
   );
 
-  addCliOptions(program.command('boot-test <image>').description('boot an image in QEMU and check kernel, sshd, login, services and weston'), bootTestOptions, ['image']).action(
-    async (image: string, parsed: Parsed) => {
-      const report = await bootTest(image, readCliOptions(bootTestOptions, parsed, { image }));
-      if (report.result !== 'pass') process.exitCode = 1;
-    },
-  );
-
-  addCliOptions(program.command('pipeline').description('every stage through the local store, then the disk image, then the boot test'), pipelineOptions).action(
-    async (parsed: Parsed) => {
-      const options = readCliOptions(pipelineOptions, parsed);
-      const manifest = chainOf(options);
-      const results = await buildStages(
-        manifest.stages.map((s) => s.name),
-        { ...options, lookupOnly: false },
-      );
-      if (!options.image) return;
-      const last = results[results.length - 1];
-      if (!last.snapshot) throw new Error(`stage ${last.stage} left no snapshot`);
-      const image = await makeImage(last.snapshot, { ...options, outputDir: `${options.outputDir}/image` });
-      if (!options.boot) return;
-      const report = await bootTest(image.image, { ...options, outputDir: `${options.outputDir}/boot-test` });
-      if (report.result !== 'pass') process.exitCode = 1;
-    },
-  );
+  addCliOptions(program.command('boot-test <image>').description('boot an image in QEMU and check kernel, sshd, login, services and weston'), bootTestOptions, [
+    'image',
+  ]).action(async (image: string, parsed: Parsed) => {
+    const report = await bootTest(image, readCliOptions(bootTestOptions, parsed, { image }));
+    if (report.result !== 'pass') process.exitCode = 1;
+  });
 
   addCliOptions(
-    program.command('fetch').description('download a Pizlix release from GitHub Releases (GITHUB_TOKEN for private repositories), or a snapshot from a store by --key, verified'),
+    program.command('pipeline').description('every stage through the local store, then the disk image, then the boot test'),
+    pipelineOptions,
+  ).action(async (parsed: Parsed) => {
+    const options = readCliOptions(pipelineOptions, parsed);
+    const manifest = chainOf(options);
+    const results = await buildStages(
+      manifest.stages.map((s) => s.name),
+      { ...options, lookupOnly: false },
+    );
+    if (!options.image) return;
+    const last = results[results.length - 1];
+    if (!last.snapshot) throw new Error(`stage ${last.stage} left no snapshot`);
+    const image = await makeImage(last.snapshot, { ...options, outputDir: `${options.outputDir}/image` });
+    if (!options.boot) return;
+    const report = await bootTest(image.image, { ...options, outputDir: `${options.outputDir}/boot-test` });
+    if (report.result !== 'pass') process.exitCode = 1;
+  });
+
+  addCliOptions(
+    program
+      .command('fetch')
+      .description('download a Pizlix release from GitHub Releases (GITHUB_TOKEN for private repositories), or a snapshot from a store by --key, verified'),
     fetchOptions,
   ).action(async (parsed: Parsed) => {
     await fetchVerb(readCliOptions(fetchOptions, parsed));

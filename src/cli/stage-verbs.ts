@@ -37,17 +37,17 @@ export async function buildStages(stages: string[], options: StageValues): Promi
   for (const stage of stages) {
     try {
       const result = await runStage({
-          stage,
-          pizlixDir: options.pizlixDir,
-          manifestFile: options.manifest,
-          lfs: options.lfs,
-          keyExtra: options.keyExtra,
-          store,
-          workDir: path.join(options.workDir, stage),
-          timeoutMinutes: options.timeoutMinutes,
-          lookupOnly: options.lookupOnly,
-          compilerCache: { kind: options.compilerCache, maxBytes: options.compilerCacheSize! },
-          pizlixTarball: options.pizlixTarball,
+        stage,
+        pizlixDir: options.pizlixDir,
+        manifestFile: options.manifest,
+        lfs: options.lfs,
+        keyExtra: options.keyExtra,
+        store,
+        workDir: path.join(options.workDir, stage),
+        timeoutMinutes: options.timeoutMinutes,
+        lookupOnly: options.lookupOnly,
+        compilerCache: { kind: options.compilerCache, maxBytes: options.compilerCacheSize! },
+        pizlixTarball: options.pizlixTarball,
       });
       results.push(result);
       for (const line of outputSummaryLines(result)) log.info(line);
@@ -83,8 +83,8 @@ export async function planVerb(options: PlanValues): Promise<void> {
       : p.waitsOn
         ? `key known once ${p.waitsOn} is stored`
         : p.changes
-        ? `${p.changes.changed.length} changed, ${p.changes.added.length} added, ${p.changes.removed.length} removed${p.changes.parentChanged ? ', parent changed' : ''}`
-        : 'never built',
+          ? `${p.changes.changed.length} changed, ${p.changes.added.length} added, ${p.changes.removed.length} removed${p.changes.parentChanged ? ', parent changed' : ''}`
+          : 'never built',
     p.estimatedSeconds !== undefined ? formatDuration(p.estimatedSeconds) : '?',
   ]);
   log.info(textTable([['Stage', 'Key', 'Store', 'Why', 'Build time'], ...rows]));
@@ -101,11 +101,17 @@ export async function explainVerb(stage: string, from: string | undefined, to: s
   const stored = await store.list(stage);
   const find = (key: string) => {
     const entry = stored.find((e) => e.meta.key === key || e.meta.key.endsWith(key) || e.meta.key.includes(`-${key}`));
-    if (!entry) throw new InputError('key', `no stored ${stage} snapshot has key '${key}'`, `one of: ${stored.map((e) => e.meta.key).join(', ') || '(none stored)'}`);
+    if (!entry)
+      throw new InputError('key', `no stored ${stage} snapshot has key '${key}'`, `one of: ${stored.map((e) => e.meta.key).join(', ') || '(none stored)'}`);
     return entry.meta;
   };
   const own = await computeKeys(manifest, { pizlixDir: options.pizlixDir, keyExtra: options.keyExtra });
-  const current = (await chainKeys(ancestry.map((s) => own.find((k) => k.stage === s.name)!), (k) => store.lookup(k))).pop()!;
+  const current = (
+    await chainKeys(
+      ancestry.map((s) => own.find((k) => k.stage === s.name)!),
+      (k) => store.lookup(k),
+    )
+  ).pop()!;
   if (options.output) {
     const after = to ? find(to) : (current.stored?.meta ?? stored[0]?.meta);
     if (!after) throw new InputError('to', `the store holds no ${stage} snapshot`, 'build the stage first');
@@ -115,7 +121,12 @@ export async function explainVerb(stage: string, from: string | undefined, to: s
     for (const line of describeOutput(stage, explainOutput(before, after), 200)) log.info(line);
     return;
   }
-  if (!to && !current.key) throw new InputError('to', `${stage}'s key is not known yet: it waits on ${current.waitsOn}'s output`, `a stored key of ${stage} to compare, or build ${current.waitsOn} first`);
+  if (!to && !current.key)
+    throw new InputError(
+      'to',
+      `${stage}'s key is not known yet: it waits on ${current.waitsOn}'s output`,
+      `a stored key of ${stage} to compare, or build ${current.waitsOn} first`,
+    );
   const after = to ? find(to) : { ...current, key: current.key! };
   const before = from ? find(from) : stored.find((e) => e.meta.key !== after.key)?.meta;
   if (!before) throw new InputError('from', `the store holds no other ${stage} snapshot to compare with`, 'a stored key of this stage');

@@ -94,7 +94,8 @@ export async function checkRequest(request: DiskImageRequest): Promise<CheckedRe
   let sizeBytes: number | undefined;
   if (request.size?.trim()) {
     sizeBytes = parseSize(request.size);
-    if (sizeBytes === undefined || sizeBytes <= 0) throw new InputError('size', `cannot read '${request.size}' as a size`, 'a size such as 100G, 8GiB or 4096M');
+    if (sizeBytes === undefined || sizeBytes <= 0)
+      throw new InputError('size', `cannot read '${request.size}' as a size`, 'a size such as 100G, 8GiB or 4096M');
     planDisk(layout, sizeBytes); // throws when the disk cannot even hold the fixed partitions
   }
   if (!request.snapshot) throw new InputError('snapshot', 'is empty', 'the path of a stage snapshot (.tar, .tar.gz, .tar.zst)');
@@ -108,7 +109,18 @@ export async function checkRequest(request: DiskImageRequest): Promise<CheckedRe
   const asRoot = runningAsRoot();
   const readsTarballs = request.rootFrom !== 'tree' && (await probeMke2fs());
   await preflight(vmdk, request.compress ?? false, asRoot || readsTarballs);
-  return { snapshot: path.resolve(request.snapshot), outputDir, sizeBytes, layout, grubCfg, pizlixDir, vmdk, compress: request.compress ?? false, asRoot, mke2fsReadsTarballs: readsTarballs };
+  return {
+    snapshot: path.resolve(request.snapshot),
+    outputDir,
+    sizeBytes,
+    layout,
+    grubCfg,
+    pizlixDir,
+    vmdk,
+    compress: request.compress ?? false,
+    asRoot,
+    mke2fsReadsTarballs: readsTarballs,
+  };
 }
 
 async function probeMke2fs(): Promise<boolean> {
@@ -145,7 +157,11 @@ function requireRootFits(plan: DiskPlan, content: TreeContent, sizeInput: string
   const shortfall = ext4Shortfall(content, root.size);
   if (shortfall) {
     const needed = diskBytesForRoot(ext4SizeWithHeadroom(content));
-    throw new InputError('size', `${sizeInput} is too small for the snapshot: the root partition would be ${formatBytes(root.size)}, and ${shortfall}`, `at least ${formatBytes(needed)} (or leave it empty for the content plus headroom)`);
+    throw new InputError(
+      'size',
+      `${sizeInput} is too small for the snapshot: the root partition would be ${formatBytes(root.size)}, and ${shortfall}`,
+      `at least ${formatBytes(needed)} (or leave it empty for the content plus headroom)`,
+    );
   }
 }
 
@@ -241,7 +257,9 @@ async function buildInto(req: CheckedRequest, workDir: string, outputs: OutputSe
   const rootPartition = partitionByRole(plan, 'root');
   const grubCfg = await resolveGrubCfg({ given: req.grubCfg, pizlixDir: req.pizlixDir, kernel: root.kernel, rootPartition: rootPartition.number });
   log.info(`kernel ${root.kernel.kernel}${root.kernel.initrd ? ` with ${root.kernel.initrd}` : ', no initrd'}; grub.cfg ${grubCfg.source} (${grubCfg.origin})`);
-  log.info(`content: ${content.inodes} inodes, ${formatBytes(content.apparentBytes)}; disk ${formatBytes(plan.diskBytes)}, root partition ${formatBytes(partitionBytes(rootPartition).size)}`);
+  log.info(
+    `content: ${content.inodes} inodes, ${formatBytes(content.apparentBytes)}; disk ${formatBytes(plan.diskBytes)}, root partition ${formatBytes(partitionBytes(rootPartition).size)}`,
+  );
 
   const image = outputs.partial(IMAGE_FILES.image);
   const compressedFile = req.compress ? outputs.partial(IMAGE_FILES.compressed) : undefined;
@@ -251,15 +269,23 @@ async function buildInto(req: CheckedRequest, workDir: string, outputs: OutputSe
   try {
     await clock.time('image', () => group('Writing the disk image', () => writeImage(image, plan, root, grubCfg.text, workDir, digest)));
     vmdkFile = await clock.time('vmdk', () => writeVmdk(req.vmdk, image, plan, outputs));
-    sums = await clock.time('checksums', () => group('Checksums', () => writeChecksums(outputs, digest, { image, vmdk: vmdkFile, compressed: compressedFile })));
+    sums = await clock.time('checksums', () =>
+      group('Checksums', () => writeChecksums(outputs, digest, { image, vmdk: vmdkFile, compressed: compressedFile })),
+    );
   } catch (err) {
     digest.abort();
     throw err;
   }
 
-  const result = await commitOutputs(outputs, { image, vmdk: vmdkFile, compressed: compressedFile, sums }, { plan, kernel: root.kernel, grubCfg: { source: grubCfg.source, origin: grubCfg.origin }, content, rootFrom: root.route, seconds: clock.seconds });
+  const result = await commitOutputs(
+    outputs,
+    { image, vmdk: vmdkFile, compressed: compressedFile, sums },
+    { plan, kernel: root.kernel, grubCfg: { source: grubCfg.source, origin: grubCfg.origin }, content, rootFrom: root.route, seconds: clock.seconds },
+  );
   clock.seconds.total = (Date.now() - started) / 1000;
-  log.info(`disk image ${result.image}: ${formatBytes(result.imageBytes)} (${formatBytes(result.allocatedBytes)} allocated) in ${formatDuration(clock.seconds.total)} (${root.route === 'tarball' ? 'root written by mke2fs from the snapshot itself' : 'root written from the extracted tree'})`);
+  log.info(
+    `disk image ${result.image}: ${formatBytes(result.imageBytes)} (${formatBytes(result.allocatedBytes)} allocated) in ${formatDuration(clock.seconds.total)} (${root.route === 'tarball' ? 'root written by mke2fs from the snapshot itself' : 'root written from the extracted tree'})`,
+  );
   return result;
 }
 
@@ -277,7 +303,10 @@ async function readRoot(req: CheckedRequest, workDir: string, clock: StepClock):
     if (summary.parentsListed) return { path: req.snapshot, route: 'tarball', summary, kernel: requireKernel(req, await findKernelInListing(summary.boot)) };
     log.info('some directories of the snapshot have no entry of their own, which mke2fs needs to read it as a tarball: extracting it instead');
   }
-  if (!req.asRoot && !(await which('fakeroot'))) throw new PreflightError(['fakeroot is not installed (not running as root, and this mke2fs cannot read the snapshot itself: the extracted tree needs root or one fakeroot session to keep owners)']);
+  if (!req.asRoot && !(await which('fakeroot')))
+    throw new PreflightError([
+      'fakeroot is not installed (not running as root, and this mke2fs cannot read the snapshot itself: the extracted tree needs root or one fakeroot session to keep owners)',
+    ]);
   const rootDir = path.join(workDir, 'root');
   await mkdir(rootDir);
   const fakeroot = req.asRoot ? undefined : new FakerootSession(workDir);
@@ -291,7 +320,12 @@ async function readRoot(req: CheckedRequest, workDir: string, clock: StepClock):
 }
 
 function requireKernel(req: CheckedRequest, kernel: KernelFiles | undefined): KernelFiles {
-  if (!kernel) throw new InputError('snapshot', `${req.snapshot} has no kernel in /boot`, 'a root file system with /boot/vmlinuz-<version> (Pizlix: /boot/vmlinuz-6.10.5-lfs-12.2)');
+  if (!kernel)
+    throw new InputError(
+      'snapshot',
+      `${req.snapshot} has no kernel in /boot`,
+      'a root file system with /boot/vmlinuz-<version> (Pizlix: /boot/vmlinuz-6.10.5-lfs-12.2)',
+    );
   return kernel;
 }
 
@@ -331,7 +365,13 @@ async function commitOutputs(
   facts: Pick<DiskImageResult, 'plan' | 'kernel' | 'grubCfg' | 'content' | 'rootFrom' | 'seconds'>,
 ): Promise<DiskImageResult> {
   const imageInfo = await stat(files.image);
-  const result: DiskImageResult = { ...facts, image: await outputs.commit(IMAGE_FILES.image), sha256sums: '', imageBytes: imageInfo.size, allocatedBytes: imageInfo.blocks * 512 };
+  const result: DiskImageResult = {
+    ...facts,
+    image: await outputs.commit(IMAGE_FILES.image),
+    sha256sums: '',
+    imageBytes: imageInfo.size,
+    allocatedBytes: imageInfo.blocks * 512,
+  };
   if (files.vmdk) {
     result.vmdkBytes = (await stat(files.vmdk)).size;
     result.vmdk = await outputs.commit(IMAGE_FILES.vmdk);
@@ -378,7 +418,15 @@ async function writeImage(image: string, plan: DiskPlan, root: RootSource, grubC
 
   const rootBytes = partitionBytes(partitionByRole(plan, 'root'));
   const fakeroot = root.fakeroot;
-  const writing = writeExt4({ image, offsetBytes: rootBytes.offset, sizeBytes: rootBytes.size, label: 'root', source: root.path, rootGeometry: true, wrap: fakeroot && ((c, a) => fakeroot.wrap(c, a)) });
+  const writing = writeExt4({
+    image,
+    offsetBytes: rootBytes.offset,
+    sizeBytes: rootBytes.size,
+    label: 'root',
+    source: root.path,
+    rootGeometry: true,
+    wrap: fakeroot && ((c, a) => fakeroot.wrap(c, a)),
+  });
   const hashing = digest.hashTo(rootBytes.offset);
   const [written, hashed] = await Promise.allSettled([writing, hashing]);
   if (written.status === 'rejected') throw written.reason;

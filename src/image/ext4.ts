@@ -41,7 +41,23 @@ export interface Ext4Target {
 /** Journal size mke2fs picks for a file system of this many 4 KiB blocks (ext2fs_default_journal_size). */
 function defaultJournalBytes(blocks: number): number {
   const journalBlocks =
-    blocks < 2048 ? 0 : blocks < 32768 ? 1024 : blocks < 256 * 1024 ? 4096 : blocks < 512 * 1024 ? 8192 : blocks < 4096 * 1024 ? 16384 : blocks < 8192 * 1024 ? 32768 : blocks < 16384 * 1024 ? 65536 : blocks < 32768 * 1024 ? 131072 : 262144;
+    blocks < 2048
+      ? 0
+      : blocks < 32768
+        ? 1024
+        : blocks < 256 * 1024
+          ? 4096
+          : blocks < 512 * 1024
+            ? 8192
+            : blocks < 4096 * 1024
+              ? 16384
+              : blocks < 8192 * 1024
+                ? 32768
+                : blocks < 16384 * 1024
+                  ? 65536
+                  : blocks < 32768 * 1024
+                    ? 131072
+                    : 262144;
   return journalBlocks * ROOT_BLOCK;
 }
 

@@ -97,10 +97,13 @@ export interface BiosBootInstall {
 export async function installBiosBoot(install: BiosBootInstall): Promise<void> {
   const coreSectors = Math.ceil(install.coreImg.length / SECTOR_BYTES);
   if (coreSectors > install.partitionSectors) {
-    throw new Error(`GRUB's core.img needs ${coreSectors} sectors but the layout's bios_grub partition has ${install.partitionSectors}: this GRUB build does not fit Pizlix's layout`);
+    throw new Error(
+      `GRUB's core.img needs ${coreSectors} sectors but the layout's bios_grub partition has ${install.partitionSectors}: this GRUB build does not fit Pizlix's layout`,
+    );
   }
   const size = (await stat(install.image)).size;
-  if (size < (install.partitionStartSector + install.partitionSectors) * SECTOR_BYTES) throw new Error(`${install.image} is too small for its bios_grub partition`);
+  if (size < (install.partitionStartSector + install.partitionSectors) * SECTOR_BYTES)
+    throw new Error(`${install.image} is too small for its bios_grub partition`);
   const handle = await open(install.image, 'r+');
   try {
     const existing = Buffer.alloc(SECTOR_BYTES);

@@ -21,7 +21,12 @@ export const SIZE_TABLE_HEADER = ['file', 'size', 'on disk / note'];
 
 export function sizeRows(result: DiskImageResult): string[][] {
   const rows = [[IMAGE_FILES.image, formatBytes(result.imageBytes), `${formatBytes(result.allocatedBytes)} allocated (sparse)`]];
-  if (result.vmdk) rows.push([IMAGE_FILES.vmdk, formatBytes(result.vmdkBytes ?? 0), result.vmdkBytes !== undefined && result.vmdkBytes < 4096 ? `descriptor pointing at ${IMAGE_FILES.image}` : 'self-contained streamOptimized']);
+  if (result.vmdk)
+    rows.push([
+      IMAGE_FILES.vmdk,
+      formatBytes(result.vmdkBytes ?? 0),
+      result.vmdkBytes !== undefined && result.vmdkBytes < 4096 ? `descriptor pointing at ${IMAGE_FILES.image}` : 'self-contained streamOptimized',
+    ]);
   if (result.compressed) rows.push([IMAGE_FILES.compressed, formatBytes(result.compressedBytes ?? 0), 'zstd']);
   rows.push(['content', formatBytes(result.content.apparentBytes), `${result.content.inodes} inodes`]);
   return rows;

@@ -16,10 +16,22 @@ export const bootOptions = {
     ['auto', 'kvm', 'tcg'] as const,
     { default: 'auto' },
   ),
-  cpus: refine(numberOption("Virtual CPUs. Default: the number of host CPUs, as Pizlix's launch script does.", { min: 1, integer: true }), (value) => value ?? os.availableParallelism()),
-  memory: refine(sizeOption('Guest memory, e.g. 2G or 3072M.', { default: '2G', min: 256 * MiB, minText: '256M' }), (bytes) => Math.floor((bytes ?? 2048 * MiB) / MiB)),
+  cpus: refine(
+    numberOption("Virtual CPUs. Default: the number of host CPUs, as Pizlix's launch script does.", { min: 1, integer: true }),
+    (value) => value ?? os.availableParallelism(),
+  ),
+  memory: refine(sizeOption('Guest memory, e.g. 2G or 3072M.', { default: '2G', min: 256 * MiB, minText: '256M' }), (bytes) =>
+    Math.floor((bytes ?? 2048 * MiB) / MiB),
+  ),
   'qemu-args': refine(text('Extra QEMU arguments, split on whitespace (quotes keep spaces).', { placeholder: '<args>' }), (value) => splitArguments(value)),
-  'timeout-multiplier': refine(numberOption("Scales every check's deadline, on top of the accelerator's factor (built-in checks: x1 under tcg, x0.25 under kvm; the base deadlines suit software emulation on two cores).", { above: 0 }, { default: '1', placeholder: '<x>' }), (value) => value ?? 1),
+  'timeout-multiplier': refine(
+    numberOption(
+      "Scales every check's deadline, on top of the accelerator's factor (built-in checks: x1 under tcg, x0.25 under kvm; the base deadlines suit software emulation on two cores).",
+      { above: 0 },
+      { default: '1', placeholder: '<x>' },
+    ),
+    (value) => value ?? 1,
+  ),
   checks: refine(
     text(
       'Extra checks run over SSH after the built-in ones: a YAML list of {name, run, expect-status (default 0), expect-output (/regex/flags or a substring of stdout), timeout (seconds, default 120)}. On the command line: a file holding that list.',
@@ -33,7 +45,10 @@ export const bootOptions = {
 };
 
 export const bootTestOptions = {
-  image: pathOption('Whole-disk image to boot (raw or qcow2). Never modified (QEMU snapshot mode).', { required: 'the path of a disk image (raw or qcow2)', placeholder: '<image>' }),
+  image: pathOption('Whole-disk image to boot (raw or qcow2). Never modified (QEMU snapshot mode).', {
+    required: 'the path of a disk image (raw or qcow2)',
+    placeholder: '<image>',
+  }),
   ...bootOptions,
   'output-dir': pathOption('Where the report, logs and screenshots go. Default $RUNNER_TEMP/pizlix-boot-test; pizlix-out on the command line.', {
     placeholder: '<dir>',
@@ -44,5 +59,8 @@ export const bootTestOptions = {
     "On GitHub's hosted Linux runners: first install the udev rule that gives the runner user /dev/kvm (/etc/udev/rules.d/99-kvm4all.rules, through sudo) and apply it with udevadm.",
     { only: 'action' },
   ),
-  'retention-days': refine(numberOption('Days to keep the artifact.', { min: 1, max: 90, integer: true }, { default: '14', only: 'action' }), (value) => value ?? 14),
+  'retention-days': refine(
+    numberOption('Days to keep the artifact.', { min: 1, max: 90, integer: true }, { default: '14', only: 'action' }),
+    (value) => value ?? 14,
+  ),
 };

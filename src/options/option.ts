@@ -103,7 +103,10 @@ export function optionalText(description: string, more: Partial<Common> = {}): O
 }
 
 /** A path; relative ones are taken from the context's base directory. Undefined when not given (never with a default, a fallback, or when required). */
-export function pathOption(description: string, more: Partial<Common> & ({ default: string } | { required: string } | { fallback: (context: ReadContext) => string })): Option<string>;
+export function pathOption(
+  description: string,
+  more: Partial<Common> & ({ default: string } | { required: string } | { fallback: (context: ReadContext) => string }),
+): Option<string>;
 export function pathOption(description: string, more?: Partial<Common>): Option<string | undefined>;
 export function pathOption(description: string, more: Partial<Common> = {}): Option<string | undefined> {
   return { placeholder: '<path>', description, ...more, parse: (raw, _name, context) => (raw ? path.resolve(context.baseDir, raw) : undefined) };
@@ -167,8 +170,10 @@ export function numberOption(description: string, range: NumberRange, more: Part
     parse(raw, name) {
       if (!raw) return undefined;
       const value = Number(raw);
-      if (!Number.isFinite(value) || (range.integer && !Number.isInteger(value))) throw new InputError(name, `'${raw}' is not ${range.integer ? 'a whole number' : 'a number'}`, describeRange(range));
-      const outside = (range.min !== undefined && value < range.min) || (range.above !== undefined && value <= range.above) || (range.max !== undefined && value > range.max);
+      if (!Number.isFinite(value) || (range.integer && !Number.isInteger(value)))
+        throw new InputError(name, `'${raw}' is not ${range.integer ? 'a whole number' : 'a number'}`, describeRange(range));
+      const outside =
+        (range.min !== undefined && value < range.min) || (range.above !== undefined && value <= range.above) || (range.max !== undefined && value > range.max);
       if (outside) throw new InputError(name, `${raw} is out of range`, describeRange(range));
       return value;
     },
@@ -182,7 +187,8 @@ export function choice<C extends string>(description: string, choices: readonly 
     description,
     ...more,
     parse(raw, name) {
-      if (!(choices as readonly string[]).includes(raw)) throw new InputError(name, raw ? `'${raw}' is not supported` : 'is empty', `one of: ${choices.join(', ')}`);
+      if (!(choices as readonly string[]).includes(raw))
+        throw new InputError(name, raw ? `'${raw}' is not supported` : 'is empty', `one of: ${choices.join(', ')}`);
       return raw as C;
     },
   };

@@ -7,7 +7,9 @@ export const stageOptions = {
   stage: text('Stage to build, e.g. prelc, lc, postlc … postlc6 (a stage of the chain).', { required: 'a stage name such as prelc or postlc3' }),
   ...chainOptions,
   ...storeOptions,
-  lfs: absolutePath('The LFS root the stage builds into (an absolute path). Emptied before a restore; never wiped while anything is mounted below it.', { default: '/mnt/lfs' }),
+  lfs: absolutePath('The LFS root the stage builds into (an absolute path). Emptied before a restore; never wiped while anything is mounted below it.', {
+    default: '/mnt/lfs',
+  }),
   'timeout-minutes': numberOption('Stop the stage script (and everything it started) after this many minutes.', { above: 0 }),
   'compiler-cache': choice(
     "Compiler cache of the stage's host-side builds (lc's LLVM and clang above all), carried between jobs by the store in the build's trust scope: ccache, none, or auto (ccache when it is installed). See README, Compiler cache.",
@@ -30,7 +32,10 @@ export const stageOptions = {
 export const planOptions = {
   ...chainOptions,
   ...storeOptions,
-  'max-stages': numberOption('Fail when the chain has more stages than this: the number of stage jobs of the calling workflow. Empty for no limit.', { min: 1, integer: true }),
+  'max-stages': numberOption('Fail when the chain has more stages than this: the number of stage jobs of the calling workflow. Empty for no limit.', {
+    min: 1,
+    integer: true,
+  }),
   json: boolean('Print the plan as JSON.', { only: 'cli' }),
 };
 

@@ -47,7 +47,12 @@ export function addCliOptions(command: Command, schema: Schema, positional: stri
  * Reads a verb's options from commander's parsed values (and its positional arguments, by option name).
  * `--checks <file>`-style options read the named file.
  */
-export function readCliOptions<S extends Schema>(schema: S, parsed: Record<string, unknown>, positional: Record<string, string | undefined> = {}, env: NodeJS.ProcessEnv = process.env): Values<S> {
+export function readCliOptions<S extends Schema>(
+  schema: S,
+  parsed: Record<string, unknown>,
+  positional: Record<string, string | undefined> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Values<S> {
   const context = cliContext(env);
   return readOptions(
     schema,

@@ -19,7 +19,11 @@ export function explainOutput(before: OutputSide | undefined, after: OutputSide)
   if (!before?.outputDigest || !after.outputDigest) return { comparable: false, identical: false };
   if (before.outputDigest === after.outputDigest) return { comparable: true, identical: true };
   if (!before.outputManifest || !after.outputManifest) return { comparable: false, identical: false };
-  return { comparable: true, identical: false, difference: diffOutputs(decodeOutputManifest(before.outputManifest), decodeOutputManifest(after.outputManifest)) };
+  return {
+    comparable: true,
+    identical: false,
+    difference: diffOutputs(decodeOutputManifest(before.outputManifest), decodeOutputManifest(after.outputManifest)),
+  };
 }
 
 /** Lines a person reads: the headline, then the first `limit` paths of each kind and a count of the rest. */

@@ -61,7 +61,8 @@ export function explain(
   before: Pick<SnapshotMeta, 'inputs' | 'parentKey' | 'parentDigest'>,
   after: Pick<StageKey, 'inputs'> & Pick<SnapshotMeta, 'parentKey' | 'parentDigest'>,
 ): Explanation {
-  const parentChanged = before.parentDigest !== undefined && after.parentDigest !== undefined ? before.parentDigest !== after.parentDigest : before.parentKey !== after.parentKey;
+  const parentChanged =
+    before.parentDigest !== undefined && after.parentDigest !== undefined ? before.parentDigest !== after.parentDigest : before.parentKey !== after.parentKey;
   return { ...diffInputs(before.inputs, after.inputs), parentChanged };
 }
 
@@ -75,7 +76,11 @@ export function planVerdict(p: PlannedStage): string {
 /** "changed (3):" and the first `limit` paths of each kind, then a count of the rest (inputs or outputs). */
 export function listDifferences(d: { changed: string[]; added: string[]; removed: string[] }, limit: number): string[] {
   const lines: string[] = [];
-  for (const [label, paths] of [['changed', d.changed], ['added', d.added], ['removed', d.removed]] as const) {
+  for (const [label, paths] of [
+    ['changed', d.changed],
+    ['added', d.added],
+    ['removed', d.removed],
+  ] as const) {
     if (paths.length === 0) continue;
     lines.push(`${label} (${paths.length}):`);
     for (const p of paths.slice(0, limit)) lines.push(`  ${p}`);

@@ -25,7 +25,10 @@ export function parseChecksums(text: string, source = SHA256SUMS): Checksums {
 }
 
 export function formatChecksums(sums: Checksums): string {
-  return [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([name, hash]) => `${hash}  ${name}\n`).join('');
+  return [...sums]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, hash]) => `${hash}  ${name}\n`)
+    .join('');
 }
 
 /** Hashes each file (by its base name), showing progress, except those whose hash `known` already holds. */

@@ -48,7 +48,11 @@ export async function fetchRelease(github: GitHubConnection, options: FetchRelea
   if (!sumsAsset) throw new IntegrityError(`release ${release.tag} has no ${SHA256SUMS} asset, so its files cannot be verified`);
   const sumsText = await downloadAssetText(github, sumsAsset);
   const sums = parseChecksums(sumsText, `${SHA256SUMS} of ${release.tag}`);
-  const wanted = selectAssets(release.assets.map((a) => a.name).filter((n) => n !== SHA256SUMS), options.patterns, release.tag);
+  const wanted = selectAssets(
+    release.assets.map((a) => a.name).filter((n) => n !== SHA256SUMS),
+    options.patterns,
+    release.tag,
+  );
 
   await mkdir(options.directory, { recursive: true });
   const files: string[] = [];

@@ -22,7 +22,11 @@ export interface GitHubConnection {
 
 /** A GitHub API call failed: carries the HTTP status and the API's own message. */
 export class GitHubApiError extends Error {
-  constructor(readonly what: string, readonly status: number, apiMessage: string) {
+  constructor(
+    readonly what: string,
+    readonly status: number,
+    apiMessage: string,
+  ) {
     super(`${what}: GitHub answered ${status}${apiMessage ? ` — ${apiMessage}` : ''}`);
     this.name = 'GitHubApiError';
   }

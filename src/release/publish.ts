@@ -51,7 +51,15 @@ export async function publishRelease(github: GitHubConnection, options: PublishO
   log.info(`${existing ? 'updating' : 'created'} release ${release.tag}: ${release.htmlUrl}`);
   const previousSums = await previousChecksums(github, release);
 
-  const result: PublishedRelease = { tag: release.tag, url: release.htmlUrl, created: !existing, uploaded: [], replaced: [], unchanged: [], sha256sums: sumsFile };
+  const result: PublishedRelease = {
+    tag: release.tag,
+    url: release.htmlUrl,
+    created: !existing,
+    uploaded: [],
+    replaced: [],
+    unchanged: [],
+    sha256sums: sumsFile,
+  };
   const sumsHash = sha256Text(await readFile(sumsFile));
   for (const [file, hash] of [...payload.map((f) => [f, sums.get(path.basename(f))!] as const), [sumsFile, sumsHash] as const]) {
     const action = await putAsset(github, options.repository, release, previousSums, file, hash);
@@ -114,7 +122,14 @@ async function previousChecksums(github: GitHubConnection, release: Release): Pr
   }
 }
 
-async function putAsset(github: GitHubConnection, repository: Repository, release: Release, previous: Checksums, file: string, hash: string): Promise<AssetAction> {
+async function putAsset(
+  github: GitHubConnection,
+  repository: Repository,
+  release: Release,
+  previous: Checksums,
+  file: string,
+  hash: string,
+): Promise<AssetAction> {
   const name = path.basename(file);
   const current = release.assets.find((a) => a.name === name);
   if (current) {

@@ -17,7 +17,5 @@ export async function unpackZstd(source: string, target: string): Promise<void> 
     throw err;
   }
   const info = await stat(target);
-  log.info(
-    `unpacked ${target}: ${formatBytes(info.size)} (${formatBytes(info.blocks * 512)} allocated) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-  );
+  log.info(`unpacked ${target}: ${formatBytes(info.size)} (${formatBytes(info.blocks * 512)} allocated) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

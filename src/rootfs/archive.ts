@@ -91,7 +91,11 @@ function feedChild(source: Readable, through: Transform, stdin: Writable): Promi
  * nowhere. Node is the tee: it reads what the decompressor writes and writes the same buffers to tar,
  * which costs less than coreutils' tee (8 KiB reads and writes) and a third process on two cores.
  */
-async function scanThrough(file: string, options: ReadOptions & { label: string }, sink?: { stdin: Writable; exited: Promise<void>; kill(): void }): Promise<ArchiveSummary> {
+async function scanThrough(
+  file: string,
+  options: ReadOptions & { label: string },
+  sink?: { stdin: Writable; exited: Promise<void>; kill(): void },
+): Promise<ArchiveSummary> {
   const guard = new MemberGuard();
   const scanner = new TarHeaderScanner((member) => {
     guard.check(member);
@@ -151,7 +155,10 @@ export function scanArchive(file: string, options: ReadOptions & { label?: strin
 export async function extractSnapshot(
   file: string,
   dest: string,
-  options: ReadOptions & { label?: string; /** Runs tar inside a wrapper (a fakeroot session). */ wrap?: (cmd: string, args: string[]) => [string, string[]] } = {},
+  options: ReadOptions & {
+    label?: string;
+    /** Runs tar inside a wrapper (a fakeroot session). */ wrap?: (cmd: string, args: string[]) => [string, string[]];
+  } = {},
 ): Promise<ArchiveSummary> {
   if ((await readdir(dest)).length > 0) throw new Error(`internal: extraction target ${dest} is not empty`);
   const [cmd, args] = options.wrap ? options.wrap('tar', [...UNTAR, '-C', dest]) : ['tar', [...UNTAR, '-C', dest]];

@@ -55,7 +55,9 @@ function shimScript(options: GzipShimOptions, realGzip: string, pigz: string | u
   // What writes the shim's stdout (the snapshot file), and who else reads the uncompressed stream.
   const main = options.pizlixTarball ? gzip : zstd;
   const side = [...(options.pizlixTarball ? [`${zstd} -f -o "$PIZLIX_STAGE_ZSTD_COPY"`] : []), ...(options.alsoReadBy ?? [])];
-  const afterwards = options.pizlixTarball ? '' : 'ln -f "$PIZLIX_STAGE_SNAPSHOT" "$PIZLIX_STAGE_ZSTD_COPY" 2>/dev/null || cp "$PIZLIX_STAGE_SNAPSHOT" "$PIZLIX_STAGE_ZSTD_COPY" || fail "copying the snapshot for the store"';
+  const afterwards = options.pizlixTarball
+    ? ''
+    : 'ln -f "$PIZLIX_STAGE_SNAPSHOT" "$PIZLIX_STAGE_ZSTD_COPY" 2>/dev/null || cp "$PIZLIX_STAGE_SNAPSHOT" "$PIZLIX_STAGE_ZSTD_COPY" || fail "copying the snapshot for the store"';
   return `#!/bin/bash
 # gzip shim installed by pizlix-stage; see src/rootfs/gzip-shim.ts.
 fail() { rm -f "$PIZLIX_STAGE_ZSTD_COPY"; echo "gzip shim: $1" >&2; exit 1; }

@@ -15,7 +15,31 @@ export const RESTORE_MARKER = '.pizlix-stage-restoring';
  *  it holds replaces the old one. */
 export const INCOMING_DIR = '.pizlix-stage-incoming';
 
-const SYSTEM_DIRECTORIES = ['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/media', '/mnt', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/tmp', '/var/lib'];
+const SYSTEM_DIRECTORIES = [
+  '/',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/media',
+  '/mnt',
+  '/opt',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/srv',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/var',
+  '/var/tmp',
+  '/var/lib',
+];
 
 /**
  * Checks that lfs can safely be wiped: absolute, not a system directory, and not containing
@@ -25,7 +49,11 @@ export function validateLfsPath(lfs: string, keep: Array<{ what: string; path: s
   if (!path.isAbsolute(lfs)) throw new InputError('lfs', `'${lfs}' is not an absolute path`, 'an absolute path such as /mnt/lfs');
   const resolved = path.resolve(lfs);
   if (SYSTEM_DIRECTORIES.includes(resolved)) {
-    throw new InputError('lfs', `'${resolved}' is a system directory and would be wiped by a restore`, 'a directory used only for the LFS root, such as /mnt/lfs');
+    throw new InputError(
+      'lfs',
+      `'${resolved}' is a system directory and would be wiped by a restore`,
+      'a directory used only for the LFS root, such as /mnt/lfs',
+    );
   }
   for (const { what, path: kept } of keep) {
     const rel = path.relative(resolved, path.resolve(kept));
@@ -78,7 +106,10 @@ export async function wipeLfs(lfs: string, keep: string[] = []): Promise<void> {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return lstat(file).then(() => true, () => false);
+  return lstat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function markRestoreStarted(lfs: string): Promise<void> {

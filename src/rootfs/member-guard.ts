@@ -84,7 +84,14 @@ export class MemberGuard {
     if (name === 'boot' || name.startsWith('boot/')) s.boot.push({ path: name, type: member.type, size: member.size, linkname: member.linkname });
     if (member.type === 'hardlink') return; // the same inode as its target
     s.inodes++;
-    const bytes = member.type === 'file' ? member.size : member.type === 'directory' ? BLOCK : member.type === 'symlink' && member.linkname.length >= FAST_SYMLINK_MAX ? member.linkname.length : 0;
+    const bytes =
+      member.type === 'file'
+        ? member.size
+        : member.type === 'directory'
+          ? BLOCK
+          : member.type === 'symlink' && member.linkname.length >= FAST_SYMLINK_MAX
+            ? member.linkname.length
+            : 0;
     if (member.type === 'file') s.bytes += member.size;
     s.apparentBytes += bytes;
     s.blockBytes += Math.ceil(bytes / BLOCK) * BLOCK;

@@ -120,7 +120,10 @@ function normalizedRecord(m: TarMember, contents: string): string {
 }
 
 function recordHash(record: string): string {
-  return createHash('sha256').update(record, 'latin1').digest('hex').slice(0, RECORD_HASH_BYTES * 2);
+  return createHash('sha256')
+    .update(record, 'latin1')
+    .digest('hex')
+    .slice(0, RECORD_HASH_BYTES * 2);
 }
 
 /** Byte order of latin1 strings (code units are bytes), the same on every machine and locale. */

@@ -71,7 +71,10 @@ function numeric(block: Buffer, offset: number, length: number, what: string): n
     if (!Number.isSafeInteger(value)) throw new UnsafeArchiveError(field(block, 0, 100), `${what} out of range`);
     return value;
   }
-  const text = block.toString('latin1', offset, offset + length).replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  const text = block
+    .toString('latin1', offset, offset + length)
+    .replace(/[\0 ]+$/, '')
+    .replace(/^ +/, '');
   if (text === '') return 0;
   if (!/^[0-7]+$/.test(text)) throw new UnsafeArchiveError(field(block, 0, 100), `${what} '${text}' is not an octal number`);
   return parseInt(text, 8);
@@ -219,7 +222,8 @@ export class TarHeaderScanner {
       this.collecting = { kind: typeflag, chunks: [], remaining: size, padding: dataBlocks - size };
       return;
     }
-    if (typeflag === 'M' || typeflag === 'N') throw new UnsafeArchiveError(field(block, 0, 100), `member type '${typeflag}' (multi-volume or old GNU long names) is not supported`);
+    if (typeflag === 'M' || typeflag === 'N')
+      throw new UnsafeArchiveError(field(block, 0, 100), `member type '${typeflag}' (multi-volume or old GNU long names) is not supported`);
     if (typeflag === 'V') {
       this.skip = dataBlocks; // a volume label: GNU tar extracts nothing
       this.pending = {};

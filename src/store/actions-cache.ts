@@ -69,7 +69,10 @@ export class ActionsCacheStore implements SnapshotStore {
   /** Warnings meant for the job summary (the budget warning), collected as they arise. */
   readonly notices: string[] = [];
 
-  constructor(private readonly scope: TrustScope, options: ActionsCacheStoreOptions = {}) {
+  constructor(
+    private readonly scope: TrustScope,
+    options: ActionsCacheStoreOptions = {},
+  ) {
     this.staging = new CacheStaging(options.stagingDir ?? DEFAULT_CACHE_STAGING);
     this.segmentTimeoutMs = options.segmentTimeoutMs ?? 5 * 60_000;
     this.retry = options.retry ?? DEFAULT_RETRY;
@@ -287,4 +290,3 @@ function checkKey(key: string): void {
     throw new InputError('key', `'${key}' cannot name an Actions cache entry`, `1 to ${MAX_KEY_LENGTH} characters without commas, spaces or slashes`);
   }
 }
-

@@ -59,7 +59,10 @@ export class ArtifactStore implements SnapshotStore {
   private readonly find: FindOptions;
   private readonly tempRoot: string;
 
-  constructor(private readonly scope: TrustScope, private readonly options: ArtifactStoreOptions = {}) {
+  constructor(
+    private readonly scope: TrustScope,
+    private readonly options: ArtifactStoreOptions = {},
+  ) {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.find = options.source ? { findBy: options.source } : {};
     this.tempRoot = options.tempDir ?? process.env.RUNNER_TEMP ?? os.tmpdir();

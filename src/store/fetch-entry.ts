@@ -23,9 +23,20 @@ export async function fetchStoreEntry(
   if (values.store === 'local' && !values.storePath) throw new InputError('store-path', 'is required but empty', 'the directory of the store');
   const store = await openStore({ ...storeRequest(values, env), artifactSource });
   const where =
-    store.kind === 'local' ? `at ${values.storePath}` : store.kind === 's3' ? `in bucket ${values.s3Bucket}` : artifactSource ? `of run ${artifactSource.workflowRunId}` : 'of this run';
+    store.kind === 'local'
+      ? `at ${values.storePath}`
+      : store.kind === 's3'
+        ? `in bucket ${values.s3Bucket}`
+        : artifactSource
+          ? `of run ${artifactSource.workflowRunId}`
+          : 'of this run';
   const fetched = await store.fetch(values.key, workDir);
-  if (!fetched) throw new InputError('key', `the ${store.kind} store ${where} has no readable, intact entry ${values.key}`, "the key of a published snapshot (the stage action's key output)");
+  if (!fetched)
+    throw new InputError(
+      'key',
+      `the ${store.kind} store ${where} has no readable, intact entry ${values.key}`,
+      "the key of a published snapshot (the stage action's key output)",
+    );
   if (values.stage && fetched.meta.stage !== values.stage) {
     throw new InputError('stage', `entry ${values.key} holds stage ${fetched.meta.stage}, not ${values.stage}`, `${fetched.meta.stage} or an empty stage`);
   }

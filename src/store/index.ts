@@ -9,8 +9,6 @@ import { S3Store } from './s3.js';
 import { resolveS3Location, type S3StoreInputs } from './s3-layout.js';
 import { STORE_KINDS, type SnapshotStore, type TrustScope } from './types.js';
 
-
-
 export interface StoreOptions {
   kind: string;
   /** Local store directory; default under RUNNER_TOOL_CACHE (or ~/.cache outside a runner). */
@@ -54,7 +52,7 @@ function requireResultsService(kind: string): void {
   throw new InputError(
     'store',
     `'${kind}' needs the Actions results service, but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set (not inside a GitHub Actions job step of a JavaScript action)`,
-    "store: local with store-path (a directory, or a disk the runners share), or this action run as a step of a GitHub Actions job",
+    'store: local with store-path (a directory, or a disk the runners share), or this action run as a step of a GitHub Actions job',
   );
 }
 

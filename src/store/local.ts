@@ -142,7 +142,12 @@ export class LocalStore implements SnapshotStore {
       if (entry.key === keep) continue;
       // Rename first so that a reader never sees a half-deleted entry.
       const doomed = path.join(this.root, 'incoming', `evicted-${randomUUID()}`);
-      if (await rename(entry.dir, doomed).then(() => true, () => false)) {
+      if (
+        await rename(entry.dir, doomed).then(
+          () => true,
+          () => false,
+        )
+      ) {
         await rm(doomed, { recursive: true, force: true });
         total -= entry.size;
         log.info(`evicted ${entry.key} (${formatBytes(entry.size)}) to keep the store under ${formatBytes(this.options.maxBytes)}`);

@@ -12,7 +12,15 @@ import { META_FORMAT, type PublishMeta, type SnapshotMeta, type TrustScope } fro
 
 /** The full metadata of a snapshot about to be published by `scope`, from its measured size and sha256. */
 export function completeMeta(partial: PublishMeta, measured: { size: number; sha256: string }, scope: TrustScope): SnapshotMeta {
-  return { ...partial, format: META_FORMAT, size: measured.size, sha256: measured.sha256, created: new Date().toISOString(), trust: scope.trust, ref: scope.ref };
+  return {
+    ...partial,
+    format: META_FORMAT,
+    size: measured.size,
+    sha256: measured.sha256,
+    created: new Date().toISOString(),
+    trust: scope.trust,
+    ref: scope.ref,
+  };
 }
 
 /** Measures a file (one read, with progress) and completes its metadata. */
@@ -41,7 +49,8 @@ export function decodeMeta(text: string, expectedKey?: string): SnapshotMeta {
   }
   const problems: string[] = [];
   if (meta.format !== META_FORMAT) problems.push(`format ${String(meta.format)} (expected ${META_FORMAT})`);
-  if (typeof meta.key !== 'string' || (expectedKey !== undefined && meta.key !== expectedKey)) problems.push(`key '${String(meta.key)}' (expected '${expectedKey}')`);
+  if (typeof meta.key !== 'string' || (expectedKey !== undefined && meta.key !== expectedKey))
+    problems.push(`key '${String(meta.key)}' (expected '${expectedKey}')`);
   if (typeof meta.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(meta.sha256)) problems.push('sha256 missing or malformed');
   if (typeof meta.size !== 'number' || !(meta.size >= 0)) problems.push('size missing');
   if (typeof meta.stage !== 'string') problems.push('stage missing');
@@ -52,8 +61,10 @@ export function decodeMeta(text: string, expectedKey?: string): SnapshotMeta {
   // Output fields are optional (entries written before digests existed) but must be well-formed when present.
   if (meta.outputDigest !== undefined && !isHexDigest(meta.outputDigest)) problems.push('outputDigest malformed');
   if (meta.parentDigest !== undefined && meta.parentDigest !== null && !isHexDigest(meta.parentDigest)) problems.push('parentDigest malformed');
-  if (meta.outputManifest !== undefined && (typeof meta.outputManifest !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(meta.outputManifest))) problems.push('outputManifest is not base64');
-  if (meta.volatile !== undefined && !(Array.isArray(meta.volatile) && meta.volatile.every((v) => typeof v === 'string'))) problems.push('volatile is not a list of globs');
+  if (meta.outputManifest !== undefined && (typeof meta.outputManifest !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(meta.outputManifest)))
+    problems.push('outputManifest is not base64');
+  if (meta.volatile !== undefined && !(Array.isArray(meta.volatile) && meta.volatile.every((v) => typeof v === 'string')))
+    problems.push('volatile is not a list of globs');
   if (problems.length > 0) throw new IntegrityError(`metadata of '${expectedKey ?? meta.key}' is invalid: ${problems.join(', ')}`);
   return meta as SnapshotMeta;
 }
@@ -79,7 +90,8 @@ export async function verifySnapshotFile(file: string, meta: SnapshotMeta): Prom
  */
 export function checkMeasured(what: string, measured: { size: number; sha256?: string }, meta: Pick<SnapshotMeta, 'size' | 'sha256'>): void {
   if (measured.size !== meta.size) throw new IntegrityError(`${what} has ${measured.size} bytes, its metadata says ${meta.size}`);
-  if (measured.sha256 !== undefined && measured.sha256 !== meta.sha256) throw new IntegrityError(`sha256 of ${what} is ${measured.sha256}, expected ${meta.sha256}`);
+  if (measured.sha256 !== undefined && measured.sha256 !== meta.sha256)
+    throw new IntegrityError(`sha256 of ${what} is ${measured.sha256}, expected ${meta.sha256}`);
 }
 
 /** The file name a snapshot has inside a store entry. */

@@ -14,7 +14,12 @@ import type { SnapshotMeta } from './types.js';
 
 /** A remote store could not complete a transfer after its retries. */
 export class RemoteStoreError extends Error {
-  constructor(readonly store: string, readonly operation: string, readonly key: string, detail: string) {
+  constructor(
+    readonly store: string,
+    readonly operation: string,
+    readonly key: string,
+    detail: string,
+  ) {
     super(`${store}: ${operation} of '${key}' failed: ${detail}`);
     this.name = 'RemoteStoreError';
   }

@@ -15,7 +15,10 @@ export class CacheStaging {
   private queue: Promise<unknown> = Promise.resolve();
   private announcedHolder = 0;
 
-  constructor(readonly root: string = DEFAULT_CACHE_STAGING, private readonly lockTimeoutMs = 2 * 3600_000) {
+  constructor(
+    readonly root: string = DEFAULT_CACHE_STAGING,
+    private readonly lockTimeoutMs = 2 * 3600_000,
+  ) {
     if (!path.isAbsolute(root)) throw new Error(`cache staging directory must be absolute, got '${root}'`);
   }
 

@@ -60,7 +60,11 @@ export function resolveS3Location(inputs: S3StoreInputs, env: NodeJS.ProcessEnv 
 /** A bucket name S3 and the compatible servers accept, or '' (none given). The checks below are shared with the option schema. */
 export function checkBucket(bucket: string, input: string): string {
   if (bucket && (!BUCKET_NAME.test(bucket) || bucket.includes('..'))) {
-    throw new InputError(input, `'${bucket}' is not a bucket name`, '3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit');
+    throw new InputError(
+      input,
+      `'${bucket}' is not a bucket name`,
+      '3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit',
+    );
   }
   return bucket;
 }
@@ -69,7 +73,11 @@ export function checkBucket(bucket: string, input: string): string {
 export function checkPrefix(raw: string, input: string): string {
   const prefix = raw.replace(/^\/+|\/+$/g, '');
   if (!prefix || !prefix.split('/').every((segment) => PREFIX_SEGMENT.test(segment))) {
-    throw new InputError(input, `'${raw}' is not an object prefix`, `segments of letters, digits, '.', '_' and '-' separated by '/', e.g. ${DEFAULT_S3_PREFIX} or ci/pizlix`);
+    throw new InputError(
+      input,
+      `'${raw}' is not an object prefix`,
+      `segments of letters, digits, '.', '_' and '-' separated by '/', e.g. ${DEFAULT_S3_PREFIX} or ci/pizlix`,
+    );
   }
   return prefix;
 }
@@ -84,7 +92,11 @@ export function checkEndpoint(endpoint: string, input: string): string {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
-    throw new InputError(input, `'${endpoint}' is not an http(s) URL`, 'the S3 API address of the server, e.g. https://minio.example.com:9000 or https://<account>.r2.cloudflarestorage.com');
+    throw new InputError(
+      input,
+      `'${endpoint}' is not an http(s) URL`,
+      'the S3 API address of the server, e.g. https://minio.example.com:9000 or https://<account>.r2.cloudflarestorage.com',
+    );
   }
   return endpoint;
 }
@@ -105,7 +117,10 @@ export function checkNameSegment(what: 'key' | 'stage', value: string): void {
 export class ScopeLayout {
   readonly root: string;
 
-  constructor(prefix: string, readonly scope: string) {
+  constructor(
+    prefix: string,
+    readonly scope: string,
+  ) {
     this.root = `${prefix}/${scope}`;
   }
 

@@ -112,7 +112,9 @@ export async function downloadFile(
       await hasher.waitForRoom(index, window);
       const start = index * partBytes;
       const end = Math.min(size, start + partBytes) - 1;
-      const chunks = await withRetries(`s3: GET ${source.key} bytes ${start}-${end}`, partRetry, () => getRange(client, source, start, end, handle, progress), { isRetryable });
+      const chunks = await withRetries(`s3: GET ${source.key} bytes ${start}-${end}`, partRetry, () => getRange(client, source, start, end, handle, progress), {
+        isRetryable,
+      });
       hasher.add(index, chunks);
     }
   };

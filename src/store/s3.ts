@@ -32,14 +32,7 @@
  */
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { errorMessage } from '../util/errors.js';
 import { formatBytes } from '../util/format.js';
 import { log } from '../util/log.js';
@@ -96,7 +89,10 @@ export class S3Store implements SnapshotStore {
   /** Turned off when the server answers a conditional write with 501. */
   private conditionalWrites = true;
 
-  constructor(private readonly scope: TrustScope, private readonly options: S3StoreOptions) {
+  constructor(
+    private readonly scope: TrustScope,
+    private readonly options: S3StoreOptions,
+  ) {
     const { prefix } = options.location;
     this.client = createS3Client(options.location);
     this.own = new ScopeLayout(prefix, writeScopeName(scope, SCOPE_SEPARATOR));
@@ -176,7 +172,12 @@ export class S3Store implements SnapshotStore {
     const stored = await this.head(object, partial.key);
     if (stored?.size !== meta.size) {
       await this.deleteQuietly(object);
-      throw new RemoteStoreError(this.kind, 'upload', partial.key, `the server holds ${stored ? `${stored.size} bytes` : 'nothing'} at ${object} after ${meta.size} were sent`);
+      throw new RemoteStoreError(
+        this.kind,
+        'upload',
+        partial.key,
+        `the server holds ${stored ? `${stored.size} bytes` : 'nothing'} at ${object} after ${meta.size} were sent`,
+      );
     }
     const entry = await this.commit(meta, uploadId, object);
     await this.writeIndexMarker(this.own, entry.meta);
@@ -392,7 +393,9 @@ export class S3Store implements SnapshotStore {
           await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: name }));
         }
         total -= size;
-        log.info(`s3: evicted ${entry.scope}/${entry.key} (${formatBytes(size)}, last used ${new Date(entry.lastUsed).toISOString()}) to keep ${this.where} under ${formatBytes(maxBytes)}`);
+        log.info(
+          `s3: evicted ${entry.scope}/${entry.key} (${formatBytes(size)}, last used ${new Date(entry.lastUsed).toISOString()}) to keep ${this.where} under ${formatBytes(maxBytes)}`,
+        );
       }
     } catch (err) {
       log.warning(`s3: eviction stopped: ${describeS3Error(err)} (store-max-size is not enforced until a credential that may delete there runs it)`);

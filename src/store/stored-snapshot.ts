@@ -25,9 +25,18 @@ export async function fetchStageSnapshot(request: StoredSnapshotRequest): Promis
   const definition = findStage(manifest, request.stage);
   const own = await computeKeys(manifest, { pizlixDir: path.resolve(request.pizlixDir), keyExtra: request.keyExtra });
   // Keys chain on output digests: the stage's key is known from the stored snapshots of its ancestors.
-  const chained = (await chainKeys(chainTo(manifest, definition.name).map((s) => own.find((k) => k.stage === s.name)!), (k) => request.store.lookup(k))).pop()!;
+  const chained = (
+    await chainKeys(
+      chainTo(manifest, definition.name).map((s) => own.find((k) => k.stage === s.name)!),
+      (k) => request.store.lookup(k),
+    )
+  ).pop()!;
   if (!chained.key) {
-    throw new InputError('stage', `the ${request.store.kind} store holds no ${chained.waitsOn} snapshot for this checkout, so ${definition.name}'s key is unknown`, `build the chain up to ${definition.name} first (with needs:)`);
+    throw new InputError(
+      'stage',
+      `the ${request.store.kind} store holds no ${chained.waitsOn} snapshot for this checkout, so ${definition.name}'s key is unknown`,
+      `build the chain up to ${definition.name} first (with needs:)`,
+    );
   }
   const key = chained.key;
   const fetched = await request.store.fetch(key, request.workDir);

@@ -2,7 +2,11 @@
 
 /** An input (action input, CLI option, manifest field) is wrong. Names the input and what would be right. */
 export class InputError extends Error {
-  constructor(readonly input: string, problem: string, readonly expected?: string) {
+  constructor(
+    readonly input: string,
+    problem: string,
+    readonly expected?: string,
+  ) {
     super(`input '${input}': ${problem}${expected ? `; expected ${expected}` : ''}`);
     this.name = 'InputError';
   }
@@ -26,7 +30,10 @@ export class IntegrityError extends Error {
 
 /** An archive holds a member that would write outside its target or is otherwise unsafe. */
 export class UnsafeArchiveError extends Error {
-  constructor(readonly member: string, reason: string) {
+  constructor(
+    readonly member: string,
+    reason: string,
+  ) {
     super(`refusing archive member '${member}': ${reason}`);
     this.name = 'UnsafeArchiveError';
   }
@@ -34,7 +41,10 @@ export class UnsafeArchiveError extends Error {
 
 /** Something is still mounted where we must not write. */
 export class MountError extends Error {
-  constructor(message: string, readonly mounts: string[] = []) {
+  constructor(
+    message: string,
+    readonly mounts: string[] = [],
+  ) {
     super(message);
     this.name = 'MountError';
   }
@@ -56,7 +66,10 @@ export class CommandError extends Error {
 
 /** Work ran past its deadline. */
 export class TimeoutError extends Error {
-  constructor(what: string, readonly seconds: number) {
+  constructor(
+    what: string,
+    readonly seconds: number,
+  ) {
     super(`${what} did not finish within ${seconds} s`);
     this.name = 'TimeoutError';
   }
@@ -68,7 +81,11 @@ export function errorMessage(err: unknown): string {
 
 /** A stage's entry script failed, or finished without doing what its stage must do. Its log tells why. */
 export class StageScriptError extends Error {
-  constructor(message: string, readonly logFile: string, cause?: unknown) {
+  constructor(
+    message: string,
+    readonly logFile: string,
+    cause?: unknown,
+  ) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'StageScriptError';
   }
@@ -76,7 +93,12 @@ export class StageScriptError extends Error {
 
 /** A stage cannot start: its parent's snapshot is not in the store (or is corrupt there). */
 export class MissingParentError extends Error {
-  constructor(readonly parent: string, readonly parentKey: string | undefined, store: string, problem: 'is not in' | 'failed verification in') {
+  constructor(
+    readonly parent: string,
+    readonly parentKey: string | undefined,
+    store: string,
+    problem: 'is not in' | 'failed verification in',
+  ) {
     super(
       `parent stage '${parent}' (key ${parentKey ?? 'unknown: its own parent is not stored either'}) ${problem} the ${store} store; ${problem === 'is not in' ? `build '${parent}' first (with the same checkout, manifest, key-extra and store)` : `rebuild '${parent}'`}`,
     );

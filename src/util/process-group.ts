@@ -21,9 +21,7 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
  */
 export async function stopProcessGroup(child: ChildProcess, options: { graceMs?: number; signal?: NodeJS.Signals } = {}): Promise<void> {
   if (child.pid === undefined) return;
-  const exited = child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
   signalGroup(child.pid, options.signal ?? 'SIGTERM');
   const stoppedInTime = await settlesWithin(exited, options.graceMs ?? 3000);
   signalGroup(child.pid, 'SIGKILL');

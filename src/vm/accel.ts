@@ -61,7 +61,10 @@ export interface AcceleratorDecision {
 
 /** `kvm` was requested and KVM cannot be used (no device, no access, or it did not reach userspace). */
 export class AcceleratorUnavailableError extends Error {
-  constructor(readonly decision: AcceleratorDecision, readonly finding: string) {
+  constructor(
+    readonly decision: AcceleratorDecision,
+    readonly finding: string,
+  ) {
     super(`accel 'kvm' was requested but KVM does not work here: ${finding}; use accel 'auto' or 'tcg' for software emulation`);
     this.name = 'AcceleratorUnavailableError';
   }
@@ -155,7 +158,10 @@ export async function kvmDeviceProblem(device: string): Promise<string | undefin
 /** QEMU's default CPU first (as Pizlix launches it), then the host's; only the caller's when it names one. */
 function cpuCandidates(userCpu: string | undefined): CpuCandidate[] {
   if (userCpu) return [{ name: userCpu, label: `-cpu ${userCpu} (from qemu-args)` }];
-  return [{ name: 'default', label: "QEMU's default CPU" }, { name: 'host', label: '-cpu host', model: 'host' }];
+  return [
+    { name: 'default', label: "QEMU's default CPU" },
+    { name: 'host', label: '-cpu host', model: 'host' },
+  ];
 }
 
 function emulated(options: AcceleratorOptions, decision: AcceleratorDecision & { used: 'tcg' }): AcceleratorChoiceResult {
@@ -214,7 +220,10 @@ class ProgressWatch {
   private seen = -1;
   private lastNewOutput = Date.now();
 
-  constructor(private readonly machine: Machine, private readonly label: string) {}
+  constructor(
+    private readonly machine: Machine,
+    private readonly label: string,
+  ) {}
 
   /** A verdict once there is one; undefined while the guest still makes progress. */
   async judge(quietSeconds: number): Promise<Verdict | undefined> {

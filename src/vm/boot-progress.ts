@@ -53,14 +53,20 @@ export function readBootProgress(firmwareLog: string, serial: string): BootProgr
 
 /** Serial output as a person would read it: terminal escapes and carriage returns removed, no blank lines. */
 export function visibleLines(serial: string): string[] {
-  return serial
-    // eslint-disable-next-line no-control-regex -- terminal escape sequences are exactly what this strips
-    .replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]/g, '\n')
-    .split(/\r?\n|\r/)
-    .map((l) => l.trim())
-    .filter(Boolean);
+  return (
+    serial
+      // eslint-disable-next-line no-control-regex -- terminal escape sequences are exactly what this strips
+      .replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]/g, '\n')
+      .split(/\r?\n|\r/)
+      .map((l) => l.trim())
+      .filter(Boolean)
+  );
 }
 
 function lastLine(text: string): string | undefined {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).at(-1);
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .at(-1);
 }

@@ -149,7 +149,7 @@ async function reportOf(options: BootTestOptions, startedAt: string, run: BootRu
   const { evidence, decision } = run;
   const attemptLogs = (decision?.attempts ?? []).flatMap((a) => (a.logs ? [a.logs] : []));
   // Without a judged guest (`kvm` requested and KVM failed) the last KVM attempt's logs tell the story.
-  const logs = run.machine ? Machine.logsIn(options.outputDir) : attemptLogs.at(-1) ?? Machine.logsIn(options.outputDir);
+  const logs = run.machine ? Machine.logsIn(options.outputDir) : (attemptLogs.at(-1) ?? Machine.logsIn(options.outputDir));
   return {
     result: passed ? 'pass' : 'fail',
     ...(run.error ? { error: run.error } : {}),
@@ -165,7 +165,13 @@ async function reportOf(options: BootTestOptions, startedAt: string, run: BootRu
     ...(evidence.sshdProcessStartedAt !== undefined ? { sshdProcessStartedAt: round(evidence.sshdProcessStartedAt) } : {}),
     checks: run.checks,
     ...(evidence.desktop ? { desktop: evidence.desktop } : {}),
-    ...(passed ? {} : { serialTail: visibleLines(await readFile(logs.serialLog, 'latin1').catch(() => '')).slice(-30).join('\n') }),
+    ...(passed
+      ? {}
+      : {
+          serialTail: visibleLines(await readFile(logs.serialLog, 'latin1').catch(() => ''))
+            .slice(-30)
+            .join('\n'),
+        }),
     artifacts: {
       report: path.join(options.outputDir, 'report.json'),
       ...logs,

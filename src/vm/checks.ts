@@ -196,7 +196,11 @@ function servicesRun({ machine, evidence }: CheckContext): CheckStep {
     await machine.waitForOpenPort(22, deadline);
     const sshd = processes.filter((p) => p.name === 'sshd').sort((a, b) => a.startedAt - b.startedAt)[0];
     evidence.sshdProcessStartedAt = sshd.startedAt;
-    const pids = (name: string) => processes.filter((p) => p.name === name).map((p) => p.pid).join(',');
+    const pids = (name: string) =>
+      processes
+        .filter((p) => p.name === name)
+        .map((p) => p.pid)
+        .join(',');
     return `sshd (pid ${pids('sshd')}, started ${sshd.startedAt.toFixed(1)} s after power-on, listening on port 22) and seatd (pid ${pids('seatd')}) run`;
   });
 }

@@ -49,7 +49,10 @@ export class MachineExitedError extends Error {
 
 /** A guest command ended with an unexpected status. */
 export class GuestCommandError extends Error {
-  constructor(readonly command: string, readonly result: ExecResult) {
+  constructor(
+    readonly command: string,
+    readonly result: ExecResult,
+  ) {
     const how = result.status === null ? `was killed by ${result.signal ?? 'a signal'}` : `exited with status ${result.status}`;
     const output = tail(result.stderr || result.stdout, 15);
     super(`guest command ${JSON.stringify(command)} ${how}${output ? `:\n${output}` : ''}`);
@@ -147,8 +150,14 @@ export class Machine {
   /** Waits until a line of the serial log matches; returns that line. */
   async waitForSerial(pattern: RegExp, timeoutSeconds: number): Promise<string> {
     return this.waitWhileRunning({
-      what: `serial output matching ${pattern}`, timeoutSeconds, intervalMs: 250,
-      attempt: async () => (await this.readSerial()).split('\n').find((l) => pattern.test(l))?.replace(/\r$/, ''),
+      what: `serial output matching ${pattern}`,
+      timeoutSeconds,
+      intervalMs: 250,
+      attempt: async () =>
+        (await this.readSerial())
+          .split('\n')
+          .find((l) => pattern.test(l))
+          ?.replace(/\r$/, ''),
     });
   }
 
@@ -178,7 +187,9 @@ export class Machine {
     let attempts = 0;
     let lastFailure: string | undefined;
     const greeting = await this.waitWhileRunning({
-      what: 'the SSH greeting', timeoutSeconds, intervalMs,
+      what: 'the SSH greeting',
+      timeoutSeconds,
+      intervalMs,
       attempt: async () => {
         attempts++;
         try {
@@ -199,7 +210,9 @@ export class Machine {
     let lastFailure = '';
     this.ssh?.close();
     this.ssh = await this.waitWhileRunning({
-      what: 'an SSH login', timeoutSeconds, intervalMs: 2000,
+      what: 'an SSH login',
+      timeoutSeconds,
+      intervalMs: 2000,
       attempt: async () => {
         attempts++;
         try {
@@ -235,7 +248,9 @@ export class Machine {
   async waitUntilSucceeds(command: string, timeoutSeconds: number, intervalMs = 1000): Promise<string> {
     let last: ExecResult | undefined;
     return this.waitWhileRunning({
-      what: `${JSON.stringify(command)} to succeed`, timeoutSeconds, intervalMs,
+      what: `${JSON.stringify(command)} to succeed`,
+      timeoutSeconds,
+      intervalMs,
       attempt: async () => {
         last = await this.execute(command, { timeoutSeconds: Math.min(60, timeoutSeconds) });
         return last.status === 0 ? last.stdout : undefined;
@@ -267,7 +282,10 @@ export class Machine {
   /** Saves the screen as `name` in the output directory; its path, or undefined when QEMU can no longer give it. */
   async screenshotTo(name: string): Promise<string | undefined> {
     const file = path.join(this.options.outputDir, name);
-    return this.screenshot(file).then(() => file, () => undefined);
+    return this.screenshot(file).then(
+      () => file,
+      () => undefined,
+    );
   }
 
   /** Stops QEMU and everything in its process group; safe to call more than once, and always. */

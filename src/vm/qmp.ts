@@ -9,7 +9,11 @@
 import net from 'node:net';
 
 export class QmpError extends Error {
-  constructor(readonly command: string, readonly errorClass: string, description: string) {
+  constructor(
+    readonly command: string,
+    readonly errorClass: string,
+    description: string,
+  ) {
     super(`QMP ${command} failed: ${errorClass}: ${description}`);
     this.name = 'QmpError';
   }

@@ -67,9 +67,12 @@ export function renderSummary(report: BootTestReport, screenshotLink?: string): 
   lines.push(`## Boot test: ${report.result === 'pass' ? '✅ passed' : '❌ failed'}`, '');
   const { accelerator } = report;
   const factor = report.deadlineFactor !== undefined ? `×${report.deadlineFactor} for ${accelerator.used}, ` : '';
-  lines.push(`Image \`${report.image}\` — accelerator **${accelerator.used}**, ` +
-    `${report.cpus} CPUs, ${report.memoryMiB} MiB, deadlines ${factor}×${report.timeoutMultiplier} (timeout-multiplier), ` +
-    `${formatDuration(report.totalSeconds)} from power-on to the end.`, '');
+  lines.push(
+    `Image \`${report.image}\` — accelerator **${accelerator.used}**, ` +
+      `${report.cpus} CPUs, ${report.memoryMiB} MiB, deadlines ${factor}×${report.timeoutMultiplier} (timeout-multiplier), ` +
+      `${formatDuration(report.totalSeconds)} from power-on to the end.`,
+    '',
+  );
   const kvmTime = accelerator.kvmSeconds > 0 ? ` (${formatDuration(accelerator.kvmSeconds)} spent on KVM before the judged boot)` : '';
   lines.push(`**Accelerator:** ${escapeCell(accelerator.reason)}${kvmTime}.`, '');
   if (report.error) lines.push(`**Error:** ${escapeCell(report.error)}`, '');
@@ -77,17 +80,25 @@ export function renderSummary(report: BootTestReport, screenshotLink?: string): 
     lines.push('| check | verdict | done at | deadline | detail |', '|---|---|---|---|---|');
     for (const check of report.checks) {
       const at = check.finishedAt === undefined ? '' : `${check.finishedAt.toFixed(1)} s`;
-      lines.push(`| ${escapeCell(check.title)} | ${VERDICT_MARK[check.verdict]} | ${at} | ${formatDuration(check.deadlineSeconds)} | ${escapeCell(firstLine(check.detail))} |`);
+      lines.push(
+        `| ${escapeCell(check.title)} | ${VERDICT_MARK[check.verdict]} | ${at} | ${formatDuration(check.deadlineSeconds)} | ${escapeCell(firstLine(check.detail))} |`,
+      );
     }
     lines.push('');
   }
   if (report.sshdProcessStartedAt !== undefined && report.milestones.sshd !== undefined) {
-    lines.push(`The guest started sshd ${report.sshdProcessStartedAt.toFixed(1)} s after power-on; its greeting was verified at ${report.milestones.sshd.toFixed(1)} s.`, '');
+    lines.push(
+      `The guest started sshd ${report.sshdProcessStartedAt.toFixed(1)} s after power-on; its greeting was verified at ${report.milestones.sshd.toFixed(1)} s.`,
+      '',
+    );
   }
   if (report.desktop) {
     const d = report.desktop;
-    lines.push(`Desktop: top band ${describeColour(d.panel.colour)} (${(100 * d.panel.share).toFixed(0)}% of it), background ${describeColour(d.background.colour)}; ` +
-      `panel ${d.panelDiffersFromBackground ? 'differs from' : 'does NOT differ from'} the background.`, '');
+    lines.push(
+      `Desktop: top band ${describeColour(d.panel.colour)} (${(100 * d.panel.share).toFixed(0)}% of it), background ${describeColour(d.background.colour)}; ` +
+        `panel ${d.panelDiffersFromBackground ? 'differs from' : 'does NOT differ from'} the background.`,
+      '',
+    );
   }
   const shot = screenshotLink ?? report.artifacts.westonScreenshot ?? report.artifacts.failureScreenshot;
   if (shot) lines.push(`Screenshot: ${screenshotLink ? `[artifact](${screenshotLink})` : `\`${shot}\``}`, '');
@@ -99,7 +110,11 @@ export function renderSummary(report: BootTestReport, screenshotLink?: string): 
     if (report.serialTail !== undefined) {
       lines.push('### Last serial lines', '');
       if (report.serialTail.trim()) lines.push('```', report.serialTail, '```', '');
-      else lines.push(`The guest wrote nothing to the serial port (\`${report.artifacts.serialLog}\`): no boot loader or kernel ran, or its console is not on ttyS0.`, '');
+      else
+        lines.push(
+          `The guest wrote nothing to the serial port (\`${report.artifacts.serialLog}\`): no boot loader or kernel ran, or its console is not on ttyS0.`,
+          '',
+        );
     }
   }
   return lines.join('\n');

@@ -32,7 +32,10 @@ export interface ExecResult {
 
 /** The server refused the user name and password. */
 export class SshAuthenticationError extends Error {
-  constructor(readonly username: string, target: SshTarget) {
+  constructor(
+    readonly username: string,
+    target: SshTarget,
+  ) {
     super(`SSH login as '${username}' on ${target.host}:${target.port} was rejected: wrong user name or password (or password logins are disabled in sshd)`);
     this.name = 'SshAuthenticationError';
   }

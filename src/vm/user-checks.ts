@@ -65,10 +65,7 @@ export function parseUserChecks(text: string): UserCheck[] {
   });
 }
 
-function parseExpectedOutput(
-  value: unknown,
-  bad: (problem: string, expected: string) => InputError,
-): UserCheck['expectOutput'] {
+function parseExpectedOutput(value: unknown, bad: (problem: string, expected: string) => InputError): UserCheck['expectOutput'] {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' && typeof value !== 'number') throw bad("'expect-output' is not a string", 'a /regex/ or a substring');
   const text = String(value);

@@ -96,7 +96,14 @@ export class GitHubApiServer {
 
   /** Seeds a release as if it had been published earlier. */
   addRelease(fullName: string, release: { tag: string; prerelease?: boolean; draft?: boolean; assets: Record<string, Buffer> }): StoredRelease {
-    const stored = this.createRelease(fullName, { tag: release.tag, name: release.tag, body: '', draft: release.draft ?? false, prerelease: release.prerelease ?? false, makeLatest: 'true' });
+    const stored = this.createRelease(fullName, {
+      tag: release.tag,
+      name: release.tag,
+      body: '',
+      draft: release.draft ?? false,
+      prerelease: release.prerelease ?? false,
+      makeLatest: 'true',
+    });
     for (const [name, content] of Object.entries(release.assets)) this.storeAsset(stored, name, content);
     return stored;
   }
@@ -105,7 +112,13 @@ export class GitHubApiServer {
   async addFileAsset(fullName: string, tag: string, name: string, file: string, sha256: string): Promise<void> {
     const release = this.release(fullName, tag);
     if (!release) throw new Error(`no release ${tag}`);
-    release.assets.push({ id: this.nextId++, name, contentType: 'application/octet-stream', content: { file, size: (await stat(file)).size, sha256 }, createdAt: this.tick() });
+    release.assets.push({
+      id: this.nextId++,
+      name,
+      contentType: 'application/octet-stream',
+      content: { file, size: (await stat(file)).size, sha256 },
+      createdAt: this.tick(),
+    });
   }
 
   release(fullName: string, tag: string): StoredRelease | undefined {
@@ -155,12 +168,25 @@ export class GitHubApiServer {
       const perPage = Number(url.searchParams.get('per_page') ?? 30);
       const page = Number(url.searchParams.get('page') ?? 1);
       const sorted = [...visible].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-      return send(res, 200, sorted.slice((page - 1) * perPage, page * perPage).map((r) => this.releaseJson(fullName, r)));
+      return send(
+        res,
+        200,
+        sorted.slice((page - 1) * perPage, page * perPage).map((r) => this.releaseJson(fullName, r)),
+      );
     }
     if (method === 'POST' && rest === '') {
       if (!auth) return send(res, 401, { message: 'Requires authentication' });
-      const request = JSON.parse(body.toString() || '{}') as { tag_name?: string; target_commitish?: string; name?: string; body?: string; draft?: boolean; prerelease?: boolean; make_latest?: string };
-      if (!request.tag_name) return send(res, 422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'missing_field', field: 'tag_name' }] });
+      const request = JSON.parse(body.toString() || '{}') as {
+        tag_name?: string;
+        target_commitish?: string;
+        name?: string;
+        body?: string;
+        draft?: boolean;
+        prerelease?: boolean;
+        make_latest?: string;
+      };
+      if (!request.tag_name)
+        return send(res, 422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'missing_field', field: 'tag_name' }] });
       if (releases.some((r) => r.tag === request.tag_name)) {
         return send(res, 422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
       }
@@ -185,7 +211,13 @@ export class GitHubApiServer {
     }
     if (method === 'GET' && (m = /^\/(\d+)\/assets$/.exec(rest))) {
       const release = releases.find((r) => r.id === Number(m![1]) && (auth || !r.draft));
-      return release ? send(res, 200, release.assets.map((a) => this.assetJson(fullName, a))) : notFound(res);
+      return release
+        ? send(
+            res,
+            200,
+            release.assets.map((a) => this.assetJson(fullName, a)),
+          )
+        : notFound(res);
     }
     if ((m = /^\/assets\/(\d+)$/.exec(rest))) {
       const release = releases.find((r) => r.assets.some((a) => a.id === Number(m![1])) && (auth || !r.draft));
@@ -229,9 +261,14 @@ export class GitHubApiServer {
   private handleStorage(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.storageUrl);
     const assetId = this.signatures.get(url.searchParams.get('X-Signature') ?? '');
-    if (req.headers.authorization) return send(res, 400, { message: 'Only one auth mechanism allowed; only the X-Signature parameter or the Authorization header may be given' });
-    const asset = [...this.repositories.values()].flat().flatMap((r) => r.assets).find((a) => a.id === assetId);
-    if (!asset || url.pathname !== `/github-production-release-asset/${assetId}`) return send(res, 403, { message: 'Request has expired or the signature does not match' });
+    if (req.headers.authorization)
+      return send(res, 400, { message: 'Only one auth mechanism allowed; only the X-Signature parameter or the Authorization header may be given' });
+    const asset = [...this.repositories.values()]
+      .flat()
+      .flatMap((r) => r.assets)
+      .find((a) => a.id === assetId);
+    if (!asset || url.pathname !== `/github-production-release-asset/${assetId}`)
+      return send(res, 403, { message: 'Request has expired or the signature does not match' });
     if (this.storageFaults.unavailable > 0) {
       this.storageFaults.unavailable--;
       return send(res, 503, { message: 'Service Unavailable' });
@@ -258,9 +295,22 @@ export class GitHubApiServer {
     sendBytes(res, copy);
   }
 
-  private createRelease(fullName: string, r: { tag: string; name: string; body: string; draft: boolean; prerelease: boolean; makeLatest: string; targetCommitish?: string }): StoredRelease {
+  private createRelease(
+    fullName: string,
+    r: { tag: string; name: string; body: string; draft: boolean; prerelease: boolean; makeLatest: string; targetCommitish?: string },
+  ): StoredRelease {
     this.addRepository(fullName);
-    const release: StoredRelease = { id: this.nextId++, tag: r.tag, name: r.name, body: r.body, draft: r.draft, prerelease: r.prerelease, targetCommitish: r.targetCommitish, createdAt: this.tick(), assets: [] };
+    const release: StoredRelease = {
+      id: this.nextId++,
+      tag: r.tag,
+      name: r.name,
+      body: r.body,
+      draft: r.draft,
+      prerelease: r.prerelease,
+      targetCommitish: r.targetCommitish,
+      createdAt: this.tick(),
+      assets: [],
+    };
     this.repositories.get(fullName)!.push(release);
     if (!r.draft && !r.prerelease && r.makeLatest !== 'false') this.latest.set(fullName, release.id);
     return release;
@@ -307,7 +357,9 @@ export class GitHubApiServer {
       state: 'uploaded',
       content_type: a.contentType,
       size: Buffer.isBuffer(a.content) ? a.content.length : a.content.size,
-      ...(this.options.omitDigest ? {} : { digest: `sha256:${Buffer.isBuffer(a.content) ? createHash('sha256').update(a.content).digest('hex') : a.content.sha256}` }),
+      ...(this.options.omitDigest
+        ? {}
+        : { digest: `sha256:${Buffer.isBuffer(a.content) ? createHash('sha256').update(a.content).digest('hex') : a.content.sha256}` }),
       download_count: 0,
       created_at: a.createdAt,
       updated_at: a.createdAt,

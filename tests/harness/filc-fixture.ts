@@ -15,7 +15,11 @@ export const FILC_DOWNLOADS = path.join(REPO_ROOT, 'tests', 'fixtures', 'filc-do
 export const FILC_ENV = { PIZLIX_DOWNLOAD_MIRROR: `file://${FILC_DOWNLOADS}` };
 
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.email=fixture@pizlix.invalid', '-c', 'user.name=fixture', '-c', 'init.defaultBranch=deluge', '-c', 'gc.auto=0', ...args], { cwd, stdio: 'pipe' }).toString();
+  return execFileSync(
+    'git',
+    ['-c', 'user.email=fixture@pizlix.invalid', '-c', 'user.name=fixture', '-c', 'init.defaultBranch=deluge', '-c', 'gc.auto=0', ...args],
+    { cwd, stdio: 'pipe' },
+  ).toString();
 }
 
 /** Copies the fixture to dest, commits it, and sets up its projeny work trees. Returns dest. */
@@ -24,7 +28,9 @@ export async function makeFilcCheckout(dest: string): Promise<string> {
   git(dest, 'init', '-q');
   git(dest, 'add', '-A');
   git(dest, 'commit', '-qm', 'fixture');
-  for (const pin of readdirSync(path.join(dest, 'projects')).filter((n) => n.endsWith('.projeny')).sort()) {
+  for (const pin of readdirSync(path.join(dest, 'projects'))
+    .filter((n) => n.endsWith('.projeny'))
+    .sort()) {
     execFileSync(path.join(dest, 'filc', 'projeny'), ['setup', `projects/${pin}`], { cwd: dest, stdio: 'pipe' });
   }
   return dest;

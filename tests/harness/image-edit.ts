@@ -48,15 +48,26 @@ async function applyDebugfsCommands(overlay: string, debugfsCommands: string[]):
 async function withRawView<T>(image: string, work: (raw: string) => Promise<T>): Promise<T> {
   const raw = `${image}.raw`;
   await writeFile(raw, '');
-  const daemon = spawn('qemu-storage-daemon', [
-    '--blockdev', `driver=file,node-name=file,filename=${image}`,
-    '--blockdev', 'driver=qcow2,node-name=disk,file=file',
-    '--export', `type=fuse,id=raw,node-name=disk,mountpoint=${raw},writable=on`,
-  ], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  const daemon = spawn(
+    'qemu-storage-daemon',
+    [
+      '--blockdev',
+      `driver=file,node-name=file,filename=${image}`,
+      '--blockdev',
+      'driver=qcow2,node-name=disk,file=file',
+      '--export',
+      `type=fuse,id=raw,node-name=disk,mountpoint=${raw},writable=on`,
+    ],
+    { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   daemon.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   try {
-    await waitForMount(raw, () => daemon.exitCode !== null, () => stderr);
+    await waitForMount(
+      raw,
+      () => daemon.exitCode !== null,
+      () => stderr,
+    );
     return await work(raw);
   } finally {
     await stopProcessGroup(daemon, { graceMs: 5000 }); // the daemon unmounts its export on SIGTERM

@@ -19,15 +19,17 @@ export async function writeCheckout(root: string, files: Record<string, string>)
 
 /** An entry script in Pizlix's shape around `body`. */
 export function entryScript(stage: string, parent: string | null, body: string): string {
-  const gate = parent
-    ? `test -e $LFS/sources/lfsbuildstate\nlfsbuildstate=\`cat $LFS/sources/lfsbuildstate\`\ntest "x$lfsbuildstate" = "x${parent}"\n`
-    : '';
+  const gate = parent ? `test -e $LFS/sources/lfsbuildstate\nlfsbuildstate=\`cat $LFS/sources/lfsbuildstate\`\ntest "x$lfsbuildstate" = "x${parent}"\n` : '';
   return `#!/bin/bash\nset -e\nexport LFS=/mnt/lfs\nexport FILCSRC=..\nSRCDIR=$PWD\n${gate}echo "${stage}-part" > $LFS/sources/lfsbuildstate\n${body}\necho "${stage}" > $LFS/sources/lfsbuildstate\ncd $LFS\ntar -czpf $SRCDIR/lfs-${stage}.tar.gz --exclude='var/coredumps/*' .\n`;
 }
 
 /** A one-stage checkout under `root`: build.sh runs build_one.sh whose body is given; its discovered stage. */
 export async function oneStageAt(root: string, body: string, files: Record<string, string> = {}): Promise<StageDefinition> {
-  const pizlix = await writeCheckout(root, { 'pizlix/build.sh': '#!/bin/bash\n./build_one.sh\n', 'pizlix/build_one.sh': entryScript('one', null, body), ...files });
+  const pizlix = await writeCheckout(root, {
+    'pizlix/build.sh': '#!/bin/bash\n./build_one.sh\n',
+    'pizlix/build_one.sh': entryScript('one', null, body),
+    ...files,
+  });
   return discoveredChain(pizlix).stages[0];
 }
 

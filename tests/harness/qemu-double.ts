@@ -42,7 +42,9 @@ export async function makeQemuDouble(dir: string, state: KvmDoubleState): Promis
   const binary = path.join(binDir, 'qemu-system-x86_64');
   const { args, why } = STATE_ARGS[state];
   const keepsCallersCpu = state === 'hangs-after-boot-loader';
-  await writeFile(binary, `#!/bin/sh
+  await writeFile(
+    binary,
+    `#!/bin/sh
 # QEMU test double, KVM state "${state}": asked for -accel kvm, runs ${real} under TCG; ${why}.
 kvm= prev= cpu=
 for arg in "$@"; do
@@ -54,7 +56,8 @@ for arg in "$@"; do
 done
 if [ -n "$kvm" ]${keepsCallersCpu ? ' && [ -z "$cpu" ]' : ''}; then exec ${real} "$@" ${args}; fi
 exec ${real} "$@"
-`);
+`,
+  );
   await chmod(binary, 0o755);
   return { binary, binDir };
 }

@@ -60,7 +60,13 @@ export async function startS3Server(dataDir: string, bucket = 'pizlix-test'): Pr
   const faults = new Faults();
   let proxy: FaultProxy;
   try {
-    proxy = await startFaultProxy({ targetPort: port, faults, keepHost: true, operationOf: s3Operation, isDownload: (req) => s3Operation(req) === 'GetObject' });
+    proxy = await startFaultProxy({
+      targetPort: port,
+      faults,
+      keepHost: true,
+      operationOf: s3Operation,
+      isDownload: (req) => s3Operation(req) === 'GetObject',
+    });
   } catch (err) {
     child.kill('SIGKILL');
     throw err;

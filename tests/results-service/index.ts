@@ -50,7 +50,11 @@ export interface ResultsService {
 }
 
 class TwirpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -151,7 +155,10 @@ function runtimeToken(runBackend: string, jobBackend: string): string {
 }
 
 class UrlSigner {
-  constructor(private readonly azurite: Azurite, private readonly frontPort: number) {}
+  constructor(
+    private readonly azurite: Azurite,
+    private readonly frontPort: number,
+  ) {}
 
   /**
    * A signed URL for a blob. `azureHost` names it as github.com's service does
@@ -296,9 +303,7 @@ const ARTIFACT_METHODS: Record<string, Handler> = {
     return { ok: true, signed_upload_url: signer.sign(artifact.blobName, 'cw') };
   },
   FinalizeArtifact(body, { state }) {
-    const artifact = state.artifacts.find(
-      (a) => !a.finalized && a.runBackendId === str(body.workflow_run_backend_id) && a.name === str(body.name),
-    );
+    const artifact = state.artifacts.find((a) => !a.finalized && a.runBackendId === str(body.workflow_run_backend_id) && a.name === str(body.name));
     if (!artifact) throw new TwirpError(404, 'not_found', `no artifact ${str(body.name)} being uploaded`);
     artifact.finalized = true;
     artifact.size = Number(body.size ?? 0);

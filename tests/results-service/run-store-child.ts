@@ -29,7 +29,16 @@ export function startStoreChild(job: StoreChildJob, env: NodeJS.ProcessEnv, bund
     child.once('close', (code, signal) => {
       const line = /\nRESULT (.+)\n/.exec(tail);
       if (code === 0 && line) resolve(JSON.parse(line[1]) as StoreChildResult);
-      else reject(new Error(`store child ${signal ? `killed by ${signal}` : `exited with ${code}`}:\n${tail.split('\n').filter((l) => !l.startsWith('::debug::')).slice(-30).join('\n')}`));
+      else
+        reject(
+          new Error(
+            `store child ${signal ? `killed by ${signal}` : `exited with ${code}`}:\n${tail
+              .split('\n')
+              .filter((l) => !l.startsWith('::debug::'))
+              .slice(-30)
+              .join('\n')}`,
+          ),
+        );
     });
   });
   return { process: child, result };

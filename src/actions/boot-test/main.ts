@@ -37,7 +37,18 @@ async function main(): Promise<void> {
 
 function evidenceFiles(report: BootTestReport): string[] {
   const a = report.artifacts;
-  const files = [a.report, a.serialLog, a.firmwareLog, a.qemuLog, ...a.kvmAttemptLogs, ...a.kvmAttemptScreens, a.westonLog, a.consoleScreenshot, a.westonScreenshot, a.failureScreenshot];
+  const files = [
+    a.report,
+    a.serialLog,
+    a.firmwareLog,
+    a.qemuLog,
+    ...a.kvmAttemptLogs,
+    ...a.kvmAttemptScreens,
+    a.westonLog,
+    a.consoleScreenshot,
+    a.westonScreenshot,
+    a.failureScreenshot,
+  ];
   return [...new Set(files.filter((f): f is string => Boolean(f)))];
 }
 

@@ -30,7 +30,8 @@ async function main(): Promise<void> {
     const { stage } = options;
     let snapshot = options.snapshot;
     let key = '';
-    if (snapshot && stage) throw new InputError('stage', 'given together with snapshot', 'either snapshot (a tarball) or stage (a snapshot from the store), not both');
+    if (snapshot && stage)
+      throw new InputError('stage', 'given together with snapshot', 'either snapshot (a tarball) or stage (a snapshot from the store), not both');
     if (!snapshot && !stage) throw new InputError('snapshot', 'is required', 'the path of a stage snapshot (.tar, .tar.gz, .tar.zst), or stage');
     if (stage) {
       const store = await openStore(storeRequest(options));
@@ -73,7 +74,11 @@ async function main(): Promise<void> {
   } catch (err) {
     core.setFailed(errorMessage(err));
     // Best effort: outside a runner there is no summary file, and the failure above must still be reported.
-    await core.summary.addHeading('Pizlix disk image failed', 3).addRaw(errorMessage(err), true).write().catch(() => undefined);
+    await core.summary
+      .addHeading('Pizlix disk image failed', 3)
+      .addRaw(errorMessage(err), true)
+      .write()
+      .catch(() => undefined);
   }
 }
 

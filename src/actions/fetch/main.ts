@@ -25,7 +25,11 @@ async function main(): Promise<void> {
   } catch (err) {
     core.setFailed(errorMessage(err));
     // Best effort: outside a runner there is no summary file, and the failure above must still be reported.
-    await core.summary.addHeading('Pizlix fetch failed', 3).addRaw(errorMessage(err), true).write().catch(() => undefined);
+    await core.summary
+      .addHeading('Pizlix fetch failed', 3)
+      .addRaw(errorMessage(err), true)
+      .write()
+      .catch(() => undefined);
   }
 }
 

@@ -56,7 +56,18 @@ function setOutputs(plan: PlannedStage[]): void {
   const estimate = toBuild.reduce((sum, p) => sum + (p.estimatedSeconds ?? 0), 0);
   core.setOutput(
     'plan',
-    JSON.stringify(plan.map(({ stage, key, parentKey, inStore, waitsOn, estimatedSeconds, changes, network }) => ({ stage, key, parentKey, inStore, waitsOn: waitsOn ?? null, estimatedSeconds: estimatedSeconds ?? null, changes: changes ?? null, network }))),
+    JSON.stringify(
+      plan.map(({ stage, key, parentKey, inStore, waitsOn, estimatedSeconds, changes, network }) => ({
+        stage,
+        key,
+        parentKey,
+        inStore,
+        waitsOn: waitsOn ?? null,
+        estimatedSeconds: estimatedSeconds ?? null,
+        changes: changes ?? null,
+        network,
+      })),
+    ),
   );
   core.setOutput('stages', JSON.stringify(plan.map((p) => p.stage)));
   core.setOutput('stage-count', String(plan.length));
@@ -86,7 +97,9 @@ async function writeSummary(manifest: StageManifest, plan: PlannedStage[]): Prom
     toBuild.length === 0
       ? 'Nothing to rebuild: every stage is in the store.'
       : `Rebuilds ${rebuilds.length} of ${plan.length} stages (${rebuilds.map((p) => p.stage).join(', ')})` +
-        (waiting.length > 0 ? `; ${waiting.map((p) => `${p.stage} waits on ${p.waitsOn}'s output`).join(', ')} (reused when that output comes out identical to the stored one, else rebuilt)` : '') +
+        (waiting.length > 0
+          ? `; ${waiting.map((p) => `${p.stage} waits on ${p.waitsOn}'s output`).join(', ')} (reused when that output comes out identical to the stored one, else rebuilt)`
+          : '') +
         `; at most roughly ${formatDuration(estimate)}${known.length < toBuild.length ? ` plus ${toBuild.length - known.length} stage(s) with no recorded time` : ''}.`;
   const chain = `Chain of ${plan.length} stages from ${manifest.source}: ${plan.map((p) => p.stage).join(' → ')}.`;
   const fetching = plan.filter((p) => p.network.length > 0);

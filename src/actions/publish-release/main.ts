@@ -35,7 +35,10 @@ async function main(): Promise<void> {
     await core.summary
       .addHeading(`Pizlix release ${result.tag} ${result.created ? 'created' : 'updated'}`, 3)
       .addTable([
-        [{ data: 'Asset', header: true }, { data: 'Action', header: true }],
+        [
+          { data: 'Asset', header: true },
+          { data: 'Action', header: true },
+        ],
         ...(['uploaded', 'replaced', 'unchanged'] as const).flatMap((action) => result[action].map((name) => [name, action])),
       ])
       .addLink(result.url, result.url)
@@ -43,7 +46,11 @@ async function main(): Promise<void> {
   } catch (err) {
     core.setFailed(errorMessage(err));
     // Best effort: outside a runner there is no summary file, and the failure above must still be reported.
-    await core.summary.addHeading('Publishing the Pizlix release failed', 3).addRaw(errorMessage(err), true).write().catch(() => undefined);
+    await core.summary
+      .addHeading('Publishing the Pizlix release failed', 3)
+      .addRaw(errorMessage(err), true)
+      .write()
+      .catch(() => undefined);
   }
 }
 

@@ -50,9 +50,7 @@ async function main(): Promise<void> {
     // The store and the compiler cache have logged their notices as warnings already; the summary repeats them for the reader.
     const notices = [...(store.notices ?? []), ...(result.compilerCache?.warnings ?? [])];
     if (notices.length > 0) core.summary.addList(notices.map((n) => `⚠️ ${n}`));
-    await core.summary
-      .write()
-      .catch((err) => core.warning(`job summary not written: ${errorMessage(err)}`));
+    await core.summary.write().catch((err) => core.warning(`job summary not written: ${errorMessage(err)}`));
   } catch (err) {
     const logFile = err instanceof StageScriptError ? err.logFile : undefined;
     core.setOutput('log', logFile ?? '');
