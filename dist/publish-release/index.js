@@ -34083,6 +34083,55 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/util/log.ts
+/**
+ * One logging surface for the library. Action entry points switch it to the runner's workflow
+ * commands (groups, annotations); the command line keeps plain console output.
+ */
+
+const consoleReporter = {
+    info: (m) => console.log(m),
+    warning: (m) => console.warn(`warning: ${m}`),
+    error: (m) => console.error(`error: ${m}`),
+    debug: (m) => {
+        if (process.env.PIZLIX_STAGE_DEBUG)
+            console.log(`debug: ${m}`);
+    },
+    startGroup: (n) => console.log(`── ${n}`),
+    endGroup: () => undefined,
+};
+const actionsReporter = {
+    info: (m) => info(m),
+    warning: (m) => warning(m),
+    error: (m) => error(m),
+    debug: (m) => core_debug(m),
+    startGroup: (n) => startGroup(n),
+    endGroup: () => endGroup(),
+};
+const log = { ...consoleReporter };
+/** Called once by each action entry point. */
+function useActionsLogging() {
+    Object.assign(log, actionsReporter);
+}
+/** Runs fn inside a collapsed log group. */
+async function log_group(name, fn) {
+    log.startGroup(name);
+    try {
+        return await fn();
+    }
+    finally {
+        log.endGroup();
+    }
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var node_modules_picomatch = __nccwpck_require__(4006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(node_modules_picomatch);
 ;// CONCATENATED MODULE: ./src/util/errors.ts
 /** Typed errors: each kind tells the caller (and the person reading the log) what went wrong. */
 /** An input (action input, CLI option, manifest field) is wrong. Names the input and what would be right. */
@@ -34179,55 +34228,6 @@ class MissingParentError extends Error {
     }
 }
 
-;// CONCATENATED MODULE: ./src/util/log.ts
-/**
- * One logging surface for the library. Action entry points switch it to the runner's workflow
- * commands (groups, annotations); the command line keeps plain console output.
- */
-
-const consoleReporter = {
-    info: (m) => console.log(m),
-    warning: (m) => console.warn(`warning: ${m}`),
-    error: (m) => console.error(`error: ${m}`),
-    debug: (m) => {
-        if (process.env.PIZLIX_STAGE_DEBUG)
-            console.log(`debug: ${m}`);
-    },
-    startGroup: (n) => console.log(`── ${n}`),
-    endGroup: () => undefined,
-};
-const actionsReporter = {
-    info: (m) => info(m),
-    warning: (m) => warning(m),
-    error: (m) => error(m),
-    debug: (m) => core_debug(m),
-    startGroup: (n) => startGroup(n),
-    endGroup: () => endGroup(),
-};
-const log = { ...consoleReporter };
-/** Called once by each action entry point. */
-function useActionsLogging() {
-    Object.assign(log, actionsReporter);
-}
-/** Runs fn inside a collapsed log group. */
-async function log_group(name, fn) {
-    log.startGroup(name);
-    try {
-        return await fn();
-    }
-    finally {
-        log.endGroup();
-    }
-}
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
-// EXTERNAL MODULE: ./node_modules/picomatch/index.js
-var node_modules_picomatch = __nccwpck_require__(4006);
-var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(node_modules_picomatch);
 ;// CONCATENATED MODULE: ./src/release/files.ts
 /** Resolving a list of file paths and globs (relative to a base directory) to existing regular files. */
 
@@ -40401,6 +40401,20 @@ function readCliOptions(schema, parsed, positional = {}, env = process.env) {
     }, context);
 }
 
+;// CONCATENATED MODULE: ./src/actions/failure.ts
+/** How an action reports the error that ended it: the step fails, and the job summary says why. */
+
+
+async function failAction(title, err) {
+    setFailed(errorMessage(err));
+    // Best effort: outside a runner there is no summary file, and the failure above must still be reported.
+    await summary
+        .addHeading(title, 3)
+        .addRaw(errorMessage(err), true)
+        .write()
+        .catch(() => undefined);
+}
+
 ;// CONCATENATED MODULE: ./src/actions/publish-release/main.ts
 /** pizlix/stage/actions/publish-release: upload the release files as GitHub Release assets. */
 
@@ -40448,13 +40462,7 @@ async function main() {
             .write();
     }
     catch (err) {
-        setFailed(errorMessage(err));
-        // Best effort: outside a runner there is no summary file, and the failure above must still be reported.
-        await summary
-            .addHeading('Publishing the Pizlix release failed', 3)
-            .addRaw(errorMessage(err), true)
-            .write()
-            .catch(() => undefined);
+        await failAction('Publishing the Pizlix release failed', err);
     }
 }
 void main();

@@ -48,20 +48,22 @@ export interface StageManifest {
 
 export type ManifestMode = 'replace' | 'amend';
 
+/** A stage's entry in a manifest file, but for key-extra (spelled `key-extra` in the file, `keyExtra` once read). */
+interface ManifestStageFields {
+  name: string;
+  parent?: string | null;
+  script?: string;
+  snapshot?: string;
+  inputs?: string[];
+  exclude?: string[];
+  volatile?: string[];
+}
+
 /** A manifest file as written, validated. */
 export interface ParsedManifest {
   mode: ManifestMode;
   exclude: string[];
-  stages: Array<{
-    name: string;
-    parent?: string | null;
-    script?: string;
-    snapshot?: string;
-    inputs?: string[];
-    exclude?: string[];
-    keyExtra?: string;
-    volatile?: string[];
-  }>;
+  stages: Array<ManifestStageFields & { keyExtra?: string }>;
   source: string;
 }
 
@@ -128,16 +130,7 @@ interface RawManifest {
   version: 1;
   mode?: ManifestMode;
   exclude?: string[];
-  stages: Array<{
-    name: string;
-    parent?: string | null;
-    script?: string;
-    snapshot?: string;
-    inputs?: string[];
-    exclude?: string[];
-    'key-extra'?: string;
-    volatile?: string[];
-  }>;
+  stages: Array<ManifestStageFields & { 'key-extra'?: string }>;
 }
 
 export function readManifestFile(file: string): ParsedManifest {

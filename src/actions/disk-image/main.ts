@@ -3,7 +3,7 @@ import * as core from '@actions/core';
 import { existsSync } from 'node:fs';
 import { buildDiskImage } from '../../image/build.js';
 import { PARTITION_TABLE_HEADER, SIZE_TABLE_HEADER, partitionTableRows, sizeRows, timingLine } from '../../image/report.js';
-import { InputError, errorMessage } from '../../util/errors.js';
+import { InputError } from '../../util/errors.js';
 import { useActionsLogging } from '../../util/log.js';
 import { fetchStageSnapshot } from '../../store/stored-snapshot.js';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { openStore } from '../../store/index.js';
 import { scratchDir, storeRequest } from '../../options/common.js';
 import { imageOptions } from '../../options/image.js';
 import { actionContext, readActionOptions } from '../../options/surfaces.js';
+import { failAction } from '../failure.js';
 
 /** The pizlix-dir input; its default (the workspace's pizlix/ folder) only counts when it exists. */
 function pizlixDirOrDefault(given: string | undefined): string | undefined {
@@ -72,13 +73,7 @@ async function main(): Promise<void> {
       .addRaw(timingLine(result), true)
       .write();
   } catch (err) {
-    core.setFailed(errorMessage(err));
-    // Best effort: outside a runner there is no summary file, and the failure above must still be reported.
-    await core.summary
-      .addHeading('Pizlix disk image failed', 3)
-      .addRaw(errorMessage(err), true)
-      .write()
-      .catch(() => undefined);
+    await failAction('Pizlix disk image failed', err);
   }
 }
 

@@ -1,7 +1,6 @@
 /** pizlix/stage/actions/fetch: download a Pizlix release (or a store entry), verified against SHA256SUMS. */
 import path from 'node:path';
 import * as core from '@actions/core';
-import { errorMessage } from '../../util/errors.js';
 import { useActionsLogging } from '../../util/log.js';
 import { fetchRelease } from '../../release/fetch-release.js';
 import { fetchStoreEntry } from '../../store/fetch-entry.js';
@@ -12,6 +11,7 @@ import { scratchDir } from '../../options/common.js';
 import type { Values } from '../../options/option.js';
 import { fetchOptions } from '../../options/release.js';
 import { actionContext, readActionOptions } from '../../options/surfaces.js';
+import { failAction } from '../failure.js';
 
 type FetchValues = Values<typeof fetchOptions>;
 
@@ -23,13 +23,7 @@ async function main(): Promise<void> {
     if (source === 'store') await fetchFromStore(options);
     else await fetchFromReleases(options);
   } catch (err) {
-    core.setFailed(errorMessage(err));
-    // Best effort: outside a runner there is no summary file, and the failure above must still be reported.
-    await core.summary
-      .addHeading('Pizlix fetch failed', 3)
-      .addRaw(errorMessage(err), true)
-      .write()
-      .catch(() => undefined);
+    await failAction('Pizlix fetch failed', err);
   }
 }
 

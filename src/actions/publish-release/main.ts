@@ -1,6 +1,5 @@
 /** pizlix/stage/actions/publish-release: upload the release files as GitHub Release assets. */
 import * as core from '@actions/core';
-import { errorMessage } from '../../util/errors.js';
 import { useActionsLogging } from '../../util/log.js';
 import { resolveFiles } from '../../release/files.js';
 import { connectToGitHub, parseRepository } from '../../release/github.js';
@@ -8,6 +7,7 @@ import { publishRelease } from '../../release/publish.js';
 import { scratchDir } from '../../options/common.js';
 import { publishOptions } from '../../options/release.js';
 import { actionContext, readActionOptions } from '../../options/surfaces.js';
+import { failAction } from '../failure.js';
 
 async function main(): Promise<void> {
   useActionsLogging();
@@ -44,13 +44,7 @@ async function main(): Promise<void> {
       .addLink(result.url, result.url)
       .write();
   } catch (err) {
-    core.setFailed(errorMessage(err));
-    // Best effort: outside a runner there is no summary file, and the failure above must still be reported.
-    await core.summary
-      .addHeading('Publishing the Pizlix release failed', 3)
-      .addRaw(errorMessage(err), true)
-      .write()
-      .catch(() => undefined);
+    await failAction('Publishing the Pizlix release failed', err);
   }
 }
 
