@@ -174,6 +174,14 @@ async function benchSnapshot(label: string, snapshot: string, dir: string, tarba
   await rm(path.join(dir, 'cli'), { recursive: true, force: true });
   const pizlixTotal = pizlix ? Object.values(pizlix).reduce((a, b) => a + b, 0) : undefined;
   const vsPizlix = (seconds: number) => (pizlixTotal !== undefined ? times(pizlixTotal, seconds) : '-');
+  const oursRow = (what: string, run: { seconds: number; result: DiskImageResult }) => [
+    '',
+    what,
+    run.seconds.toFixed(1),
+    times(run.seconds, floor),
+    vsPizlix(run.seconds),
+    steps(run.result),
+  ];
   const title = `${label}: ${formatBytes(result.content.apparentBytes)}, ${result.content.inodes} inodes; disk ${formatBytes(result.imageBytes)}, ${formatBytes(result.allocatedBytes)} allocated`;
   const rows = [
     [title, 'floor: mke2fs -d of the extracted tree alone', floor.toFixed(1), '1.00×', vsPizlix(floor), 'no extraction, no partitions, no GRUB, no checksum'],
@@ -189,24 +197,9 @@ async function benchSnapshot(label: string, snapshot: string, dir: string, tarba
             .join(', ')
         : `could not run here: ${pizlixError}`,
     ],
-    [
-      '',
-      'ours, root from one extracted tree: end to end',
-      fromTree.seconds.toFixed(1),
-      times(fromTree.seconds, floor),
-      vsPizlix(fromTree.seconds),
-      steps(fromTree.result),
-    ],
+    oursRow('ours, root from one extracted tree: end to end', fromTree),
   ];
-  if (fromTarball)
-    rows.push([
-      '',
-      'ours, root by mke2fs from the snapshot itself: end to end',
-      fromTarball.seconds.toFixed(1),
-      times(fromTarball.seconds, floor),
-      vsPizlix(fromTarball.seconds),
-      steps(fromTarball.result),
-    ]);
+  if (fromTarball) rows.push(oursRow('ours, root by mke2fs from the snapshot itself: end to end', fromTarball));
   rows.push([
     '',
     `CLI \`image\` in a fresh process (${(fromTarball ?? fromTree).result.rootFrom === 'tarball' ? 'root from the snapshot' : 'root from the tree'})`,
