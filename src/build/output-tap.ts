@@ -12,6 +12,7 @@ import { run } from '../util/exec.js';
 import { errorMessage } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { OutputDigester, type OutputDigest } from '../rootfs/output-digest.js';
+import { pipeTeeProgram } from '../rootfs/pipe-tee.js';
 
 export interface OutputTap {
   /** The FIFO the shim's tee writes to. */
@@ -22,16 +23,6 @@ export interface OutputTap {
    */
   finish(): Promise<OutputDigest | undefined>;
 }
-
-/**
- * The FIFO's bytes to stdout, through 1 MiB pipe buffers (F_SETPIPE_SZ = 1031) on both sides: with the
- * default 64 KiB, tee (8 KiB writes), this reader and the compressor ran in lockstep on two cores and
- * context switches, not hashing, were the cost. Node has no fcntl; Perl (perl-base is essential on Debian
- * and Ubuntu) has, and copies in 1 MiB reads.
- */
-const PIPE_READER = `open(my $in, '<', $ARGV[0]) or die "$ARGV[0]: $!\\n"; fcntl($in, 1031, 1 << 20); fcntl(STDOUT, 1031, 1 << 20);
-binmode $in; binmode STDOUT; my $buf; while (1) { my $n = sysread($in, $buf, 1 << 20); die "read: $!\\n" unless defined $n; last if $n == 0;
-  my $off = 0; while ($off < $n) { my $w = syswrite(STDOUT, $buf, $n - $off, $off); die "write: $!\\n" unless defined $w; $off += $w; } }`;
 
 export async function openOutputTap(dir: string, volatile: readonly string[]): Promise<OutputTap> {
   const fifo = path.join(dir, 'output-digest.fifo');
@@ -44,7 +35,9 @@ export async function openOutputTap(dir: string, volatile: readonly string[]): P
   // FIFO itself goes through libuv's thread pool, one small read at a time, and slowed the save 3.5×.
   // The child blocks in open until the shim's tee opens the FIFO. The stream is drained to the end even after
   // a parse error, so that tee (and the snapshot) never fails because of the digest.
-  const reader = spawn('perl', ['-e', PIPE_READER, fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // The pipe tee with no outputs: splice(2) from the FIFO into this pipe, both enlarged to 1 MiB (with 64 KiB
+  // pipes the writer, the reader and the compressor ran in lockstep and context switches cost more than hashing).
+  const reader = spawn('perl', ['-e', pipeTeeProgram(), '--', '-i', fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
   const exited = new Promise<void>((resolve) => reader.on('close', () => resolve()));
   const drained = new Promise<void>((resolve) => {
     reader.stdout.on('data', (chunk: Buffer) => {

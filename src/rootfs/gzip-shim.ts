@@ -10,13 +10,15 @@
  *   - pizlixTarball true: a real gzip tarball as Pizlix writes it, compressed with pigz on every core,
  *     and the zstd copy for the store from the same stream.
  * Other readers of the uncompressed stream can be added (`alsoReadBy`, or `alsoWriteTo` for a FIFO the
- * stage job reads the output digest from): they get a copy through tee, without reading the tree again.
+ * stage job reads the output digest from): they get a copy through the pipe tee (pipe-tee.ts, zero-copy where
+ * it can), without reading the tree again.
  * Any other use of gzip (with file arguments or options other than -d) goes to the real gzip.
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { which } from '../util/exec.js';
+import { pipeTeeProgram } from './pipe-tee.js';
 
 export interface GzipShim {
   /** Directory to put first on PATH. */
@@ -43,12 +45,15 @@ export async function installGzipShim(dir: string, options: GzipShimOptions): Pr
   const binDir = path.join(dir, 'bin');
   await mkdir(binDir, { recursive: true });
   const shim = path.join(binDir, 'gzip');
-  await writeFile(shim, shimScript(options, (await which('gzip')) ?? '/bin/gzip', await which('pigz')));
+  // The copier lives beside the shim but not on PATH under a name a script might call.
+  const tee = path.join(dir, 'pipe-tee.pl');
+  await writeFile(tee, pipeTeeProgram());
+  await writeFile(shim, shimScript(options, (await which('gzip')) ?? '/bin/gzip', await which('pigz'), tee));
   await chmod(shim, 0o755);
   return { binDir, env: { PIZLIX_STAGE_SNAPSHOT: options.snapshotPath, PIZLIX_STAGE_ZSTD_COPY: options.zstdCopy } };
 }
 
-function shimScript(options: GzipShimOptions, realGzip: string, pigz: string | undefined): string {
+function shimScript(options: GzipShimOptions, realGzip: string, pigz: string | undefined, tee: string): string {
   const threads = os.availableParallelism();
   const zstd = `zstd -q -T${threads} -3`;
   const gzip = pigz ? `${q(pigz)} -p ${threads}` : q(realGzip);
@@ -64,7 +69,7 @@ fail() { rm -f "$PIZLIX_STAGE_ZSTD_COPY"; echo "gzip shim: $1" >&2; exit 1; }
 if [ $# -eq 0 ] && [ -n "$PIZLIX_STAGE_SNAPSHOT" ] && [ -n "$PIZLIX_STAGE_ZSTD_COPY" ] \\
    && [ "$(readlink -f /proc/$$/fd/1)" = "$PIZLIX_STAGE_SNAPSHOT" ]; then
   rm -f "$PIZLIX_STAGE_ZSTD_COPY"
-${side.length === 0 && !options.alsoWriteTo?.length ? `  ${main} || fail "${main.split(' ')[0]} failed"` : teeToSideReaders(main, side, options.alsoWriteTo ?? [])}
+${side.length === 0 && !options.alsoWriteTo?.length ? `  ${main} || fail "${main.split(' ')[0]} failed"` : teeToSideReaders(main, side, options.alsoWriteTo ?? [], tee)}
   ${afterwards}
   exit 0
 fi
@@ -73,14 +78,14 @@ exec ${q(realGzip)} "$@"
 `;
 }
 
-/** tee to one FIFO per side reader and to the given FIFOs, the main compressor on tee's stdout; every status checked. */
-function teeToSideReaders(main: string, side: string[], fifos: string[]): string {
+/** The pipe tee to one FIFO per side reader and to the given FIFOs, the main compressor on its stdout; every status checked. */
+function teeToSideReaders(main: string, side: string[], fifos: string[], tee: string): string {
   const lines = ['  dir=$(mktemp -d) || fail "mktemp failed"', '  pids=()'];
   side.forEach((command, i) => {
     lines.push(`  mkfifo "$dir/${i}" || fail "mkfifo failed"`, `  ${command} < "$dir/${i}" & pids+=($!)`);
   });
   lines.push(
-    `  tee ${[...side.map((_c, i) => `"$dir/${i}"`), ...fifos.map(q)].join(' ')} | ${main}`,
+    `  perl ${q(tee)} ${[...side.map((_c, i) => `"$dir/${i}"`), ...fifos.map(q)].join(' ')} | ${main}`,
     '  statuses=("${PIPESTATUS[@]}")',
     '  for pid in "${pids[@]}"; do wait "$pid" || statuses+=(side$?); done',
     '  rm -rf "$dir"',
