@@ -236,4 +236,37 @@ describe('keys chain on output digests (mini fixture)', () => {
     assert.equal(other.s3.key, third.s3.key);
     assert.equal((await s3.lookup(other.s3.key))!.meta.outputDigest, third.s3.outputDigest);
   });
+
+  test("the stage script gets SOURCE_DATE_EPOCH, the commit time of the checkout's HEAD; a malformed one in the environment is an input error", async () => {
+    const checkout = await copyFixture('mini', path.join(dir.path, 'checkout-epoch'));
+    const committed = '1700000123';
+    const git = (...args: string[]) => {
+      const r = spawnSync('git', ['-C', checkout, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, GIT_AUTHOR_DATE: `@${committed} +0000`, GIT_COMMITTER_DATE: `@${committed} +0000`, GIT_CONFIG_GLOBAL: '/dev/null' },
+      });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    git('init', '-q');
+    git('add', '-A');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.org', 'commit', '-qm', 'fixture');
+    const envLog = path.join(dir.path, 'env.log');
+    process.env.FIXTURE_ENV_LOG = envLog;
+    const store = new LocalStore(path.join(dir.path, 'store-epoch'), { trust: 'trusted', ref: 'refs/heads/main' });
+    try {
+      await build(checkout, store, path.join(dir.path, 'lfs-epoch'), ['s1']);
+      assert.deepEqual((await readFile(envLog, 'utf8')).trim().split('\n'), [`s1 SOURCE_DATE_EPOCH=${committed}`]);
+      process.env.SOURCE_DATE_EPOCH = 'yesterday';
+      await appendFile(path.join(checkout, 'pizlix', 'build_s1.sh'), '# rebuild\n');
+      await assert.rejects(
+        build(checkout, store, path.join(dir.path, 'lfs-epoch'), ['s1']),
+        /SOURCE_DATE_EPOCH \(environment\).*"yesterday" is not a Unix time/,
+      );
+      assert.equal((await readFile(envLog, 'utf8')).trim().split('\n').length, 1, 'the script did not run');
+    } finally {
+      delete process.env.FIXTURE_ENV_LOG;
+      delete process.env.SOURCE_DATE_EPOCH;
+      await scriptsRun();
+    }
+  });
 });

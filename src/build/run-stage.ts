@@ -157,12 +157,14 @@ async function restoreStored(job: StageJob): Promise<StageResult | undefined> {
 
 /** A miss: the parent's root filesystem, the entry script (through the compiler cache), its checks, and the snapshot published. */
 async function buildStage(job: StageJob): Promise<StageResult> {
+  // Before anything is restored: a malformed value in the environment is an input error, not a late failure.
+  const epoch = await sourceDateEpoch(job.pizlixDir);
   const ccache = await chooseCompilerCache(job.request.compilerCache);
   await checkMachine(job);
   await prepareRoot(job);
   const compilerCache = ccache ? await openCompilerCache(job, ccache) : undefined;
   try {
-    const result = await runAndPublish(job, compilerCache);
+    const result = await runAndPublish(job, epoch, compilerCache);
     return { ...result, compilerCache: await compilerCache?.close(result.buildSeconds ?? 0) };
   } finally {
     // After a failed build too: what it compiled cost the same hours (close runs once).
@@ -170,9 +172,9 @@ async function buildStage(job: StageJob): Promise<StageResult> {
   }
 }
 
-async function runAndPublish(job: StageJob, compilerCache?: CompilerCacheSession): Promise<StageResult> {
+async function runAndPublish(job: StageJob, epoch: string | undefined, compilerCache?: CompilerCacheSession): Promise<StageResult> {
   const previous = await previousBuild(job);
-  const { buildSeconds, logFile, snapshotPath, zstdCopy, output: streamed } = await runEntryScript(job, compilerCache);
+  const { buildSeconds, logFile, snapshotPath, zstdCopy, output: streamed } = await runEntryScript(job, epoch, compilerCache);
   await checkScriptResult(job, snapshotPath, logFile);
   const storeFile = await storableSnapshot(snapshotPath, zstdCopy);
   const output = streamed ?? (await group(`Output digest of ${job.definition.name}`, () => digestArchive(storeFile, volatileOf(job.definition))));
@@ -256,6 +258,7 @@ async function prepareRoot(job: StageJob): Promise<void> {
 /** Runs the entry script as Pizlix runs it, with the gzip shim first on PATH; nothing it mounted outlives it. */
 async function runEntryScript(
   job: StageJob,
+  epoch: string | undefined,
   compilerCache?: CompilerCacheSession,
 ): Promise<{ buildSeconds: number; logFile: string; snapshotPath: string; zstdCopy: string; output?: OutputDigest }> {
   const { definition, request, lfs, pizlixDir } = job;
@@ -270,7 +273,6 @@ async function runEntryScript(
     pizlixTarball: request.pizlixTarball ?? false,
     alsoWriteTo: [tap.fifo],
   });
-  const epoch = await sourceDateEpoch(pizlixDir);
   const logFile = path.join(request.workDir, `${definition.name}.log`);
   await rm(logFile, { force: true });
   log.startGroup(`Building ${definition.name}: ${definition.script}`);

@@ -5,12 +5,23 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { InputError } from '../util/errors.js';
 import { log } from '../util/log.js';
 
 /** A value already in the environment wins; undefined when the checkout is not a git work tree. */
 export async function sourceDateEpoch(pizlixDir: string): Promise<string | undefined> {
   const given = process.env.SOURCE_DATE_EPOCH;
-  if (given !== undefined && given !== '') return given;
+  if (given !== undefined && given !== '') {
+    // The spec's format; tools that honour it reject anything else, mostly silently, late in the build.
+    if (!/^\d+$/.test(given)) {
+      throw new InputError(
+        'SOURCE_DATE_EPOCH (environment)',
+        `"${given}" is not a Unix time`,
+        'whole seconds since 1970, digits only, e.g. the output of `git log -1 --format=%ct`',
+      );
+    }
+    return given;
+  }
   const commitTime = await promisify(execFile)('git', ['-C', pizlixDir, 'log', '-1', '--format=%ct', 'HEAD']).then(
     ({ stdout }) => stdout.trim(),
     () => '',
