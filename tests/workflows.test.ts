@@ -371,6 +371,14 @@ jobs:
         `${name} uses the s3 store`,
       );
     }
+    // After an identical rebuild of a parent, a later stage's job finds its key from metadata and ends there.
+    const [, , probe, build] = fleet.jobs.stages.steps as Mapping[];
+    assert.equal(probe.id, 'probe');
+    assert.equal((probe.with as Mapping)['lookup-only'], 'true');
+    assert.equal(build.if, "${{ steps.probe.outputs.cache-hit != 'true' }}");
+    assert.equal((probe.with as Mapping).stage, (build.with as Mapping).stage);
+    const image = (fleet.jobs['disk-image'].steps as Mapping[]).find((step) => step.id === 'image')!;
+    assert.equal((image.with as Mapping).stage, '${{ needs.plan.outputs.last-stage }}', "the image is made from the chain's last stage");
   });
 
   test("stage slots chain in order, run the plan's chain, share one concurrency group, and the boot test always reports", async () => {
