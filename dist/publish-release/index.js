@@ -32267,7 +32267,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access: summary_access, appendFile, writeFile } = external_fs_namespaceObject.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -32290,7 +32290,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+                yield summary_access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -34180,7 +34180,7 @@ class MountError extends Error {
     }
 }
 /** An external command failed. Carries its exit status and the tail of its output. */
-class CommandError extends Error {
+class errors_CommandError extends Error {
     command;
     exitCode;
     signal;
@@ -39217,10 +39217,140 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: ./src/util/cancel.ts
+/**
+ * A cancelled job, the one way: the runner sends SIGINT, then SIGTERM, then kills the step. Whatever a
+ * step started or half-wrote registers what undoes it (stop a process group, remove partial files); on the
+ * first signal every registered clean-up runs, and the process exits as the signal would have ended it.
+ */
+
+
+const cleanups = new Set();
+let installed = false;
+let cancelling = false;
+/** Registers a clean-up for cancellation; returns the function that unregisters it (call it when the work is done). */
+function onCancel(cleanup) {
+    if (!installed) {
+        installed = true;
+        for (const signal of ['SIGINT', 'SIGTERM'])
+            process.on(signal, (s) => void cancel(s));
+    }
+    cleanups.add(cleanup);
+    return () => cleanups.delete(cleanup);
+}
+async function cancel(signal) {
+    if (cancelling)
+        return; // the runner's second signal: the clean-ups are already under way
+    cancelling = true;
+    log.warning(`${signal}: the job was cancelled; cleaning up`);
+    await Promise.allSettled([...cleanups].map(async (cleanup) => cleanup(signal)));
+    process.exit(128 + ((external_node_os_default()).constants.signals[signal] ?? 15));
+}
+
+;// CONCATENATED MODULE: ./src/util/exec.ts
+/** Running external programs: captured (short commands) or streamed (long ones), with typed failures. */
+
+
+
+
+
+/** How long a child may take to end on SIGTERM when the job is cancelled, before SIGKILL. */
+const CANCEL_GRACE_MS = 2000;
+/**
+ * Spawns a child that does not outlive a cancelled job. Node does not end its children when it exits, so
+ * a mke2fs, tar or zstd would go on writing into files the clean-up has just removed: on cancellation the
+ * child gets SIGTERM, then SIGKILL after a grace, and the clean-up waits until it has gone. (Children that
+ * start helpers of their own, a stage's script or QEMU, are stopped as process groups instead: see
+ * process-group.ts.)
+ */
+function spawnChild(cmd, args, options = {}) {
+    const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, options);
+    const ended = new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.once('error', () => resolve());
+    });
+    const forget = onCancel(async () => {
+        if (child.exitCode !== null || child.signalCode !== null)
+            return;
+        child.kill('SIGTERM');
+        let timer;
+        const graceOver = new Promise((resolve) => (timer = setTimeout(() => resolve(false), CANCEL_GRACE_MS)));
+        const inTime = await Promise.race([ended.then(() => true), graceOver]);
+        clearTimeout(timer);
+        if (!inTime) {
+            child.kill('SIGKILL');
+            await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000))]);
+        }
+    });
+    void ended.then(forget);
+    return child;
+}
+/** Runs a command to completion and captures its output; never throws for a non-zero exit. */
+function capture(cmd, args, options = {}) {
+    return new Promise((resolve, reject) => {
+        const child = spawnChild(cmd, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
+        const out = [];
+        const err = [];
+        child.stdout.on('data', (d) => out.push(d));
+        child.stderr.on('data', (d) => err.push(d));
+        child.on('error', reject);
+        child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(options.input ?? '');
+    });
+}
+/** Runs a command and returns its stdout; throws CommandError with the stderr tail when it fails. */
+async function run(cmd, args, options = {}) {
+    const result = await capture(cmd, args, options);
+    if (result.code !== 0) {
+        throw new CommandError([cmd, ...args].join(' '), result.code, result.signal, tail(result.stderr || result.stdout, 20));
+    }
+    return result.stdout;
+}
+function tail(text, lines) {
+    const all = text.trimEnd().split('\n');
+    return all.slice(-lines).join('\n');
+}
+/** Finds an executable on PATH (like `command -v`); undefined when absent. */
+async function exec_which(tool, searchPath = process.env.PATH ?? '') {
+    if (tool.includes('/'))
+        return (await isExecutable(tool)) ? tool : undefined;
+    for (const dir of searchPath.split(':').filter(Boolean)) {
+        const candidate = path.join(dir, tool);
+        if (await isExecutable(candidate))
+            return candidate;
+    }
+    return undefined;
+}
+async function isExecutable(file) {
+    try {
+        await access(file, constants.X_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** Waits for a spawned child and throws CommandError unless it exits 0. */
+function waitForExit(child, label, stderrTail = () => '') {
+    return new Promise((resolve, reject) => {
+        child.on('error', reject);
+        child.on('close', (code, signal) => {
+            if (code === 0)
+                resolve();
+            else
+                reject(new CommandError(label, code, signal, stderrTail()));
+        });
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/util/hash.ts
 /**
  * Content hashes: sha256 of streams and files, and git's blob object id.
@@ -39266,7 +39396,7 @@ async function dataRanges(file, start, end) {
 while ($p < $end) { my $d = sysseek(F, $p, 3); last unless defined $d; $d += 0; last if $d >= $end;
   my $h = sysseek(F, $d, 4) + 0; $h = $end if $h > $end; print "$d $h\\n"; $p = $h; }`;
     const output = await new Promise((resolve) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('perl', ['-e', script, file, String(start), String(end)], { stdio: ['ignore', 'pipe', 'ignore'] });
+        const child = spawnChild('perl', ['-e', script, file, String(start), String(end)], { stdio: ['ignore', 'pipe', 'ignore'] });
         let text = '';
         child.stdout.on('data', (d) => (text += d.toString()));
         child.on('error', () => resolve(undefined));
@@ -39828,9 +39958,6 @@ async function putAsset(github, repository, release, previous, file, hash) {
     return current ? 'replaced' : 'uploaded';
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
 ;// CONCATENATED MODULE: ./src/store/s3-layout.ts
 /**
  * Where the s3 store keeps things: the bucket and prefix it was given (validated), and the object names

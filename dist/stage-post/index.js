@@ -31725,16 +31725,81 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: ./src/util/cancel.ts
+/**
+ * A cancelled job, the one way: the runner sends SIGINT, then SIGTERM, then kills the step. Whatever a
+ * step started or half-wrote registers what undoes it (stop a process group, remove partial files); on the
+ * first signal every registered clean-up runs, and the process exits as the signal would have ended it.
+ */
+
+
+const cleanups = new Set();
+let installed = false;
+let cancelling = false;
+/** Registers a clean-up for cancellation; returns the function that unregisters it (call it when the work is done). */
+function onCancel(cleanup) {
+    if (!installed) {
+        installed = true;
+        for (const signal of ['SIGINT', 'SIGTERM'])
+            process.on(signal, (s) => void cancel(s));
+    }
+    cleanups.add(cleanup);
+    return () => cleanups.delete(cleanup);
+}
+async function cancel(signal) {
+    if (cancelling)
+        return; // the runner's second signal: the clean-ups are already under way
+    cancelling = true;
+    log.warning(`${signal}: the job was cancelled; cleaning up`);
+    await Promise.allSettled([...cleanups].map(async (cleanup) => cleanup(signal)));
+    process.exit(128 + ((external_node_os_default()).constants.signals[signal] ?? 15));
+}
+
 ;// CONCATENATED MODULE: ./src/util/exec.ts
 /** Running external programs: captured (short commands) or streamed (long ones), with typed failures. */
 
 
 
 
+
+/** How long a child may take to end on SIGTERM when the job is cancelled, before SIGKILL. */
+const CANCEL_GRACE_MS = 2000;
+/**
+ * Spawns a child that does not outlive a cancelled job. Node does not end its children when it exits, so
+ * a mke2fs, tar or zstd would go on writing into files the clean-up has just removed: on cancellation the
+ * child gets SIGTERM, then SIGKILL after a grace, and the clean-up waits until it has gone. (Children that
+ * start helpers of their own, a stage's script or QEMU, are stopped as process groups instead: see
+ * process-group.ts.)
+ */
+function spawnChild(cmd, args, options = {}) {
+    const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, options);
+    const ended = new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.once('error', () => resolve());
+    });
+    const forget = onCancel(async () => {
+        if (child.exitCode !== null || child.signalCode !== null)
+            return;
+        child.kill('SIGTERM');
+        let timer;
+        const graceOver = new Promise((resolve) => (timer = setTimeout(() => resolve(false), CANCEL_GRACE_MS)));
+        const inTime = await Promise.race([ended.then(() => true), graceOver]);
+        clearTimeout(timer);
+        if (!inTime) {
+            child.kill('SIGKILL');
+            await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000))]);
+        }
+    });
+    void ended.then(forget);
+    return child;
+}
 /** Runs a command to completion and captures its output; never throws for a non-zero exit. */
 function capture(cmd, args, options = {}) {
     return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawnChild(cmd, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
         const out = [];
         const err = [];
         child.stdout.on('data', (d) => out.push(d));

@@ -7,13 +7,12 @@
  * Older entries are left to the store's own least-recently-used eviction: the newest entry is the one every
  * later build restores, so the older ones are the least recently used.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { errorMessage } from '../util/errors.js';
-import { tail, waitForExit } from '../util/exec.js';
+import { spawnChild, tail, waitForExit } from '../util/exec.js';
 import { ByteProgress } from '../util/progress.js';
 import { sha256Text } from '../util/hash.js';
 import { log } from '../util/log.js';
@@ -111,14 +110,14 @@ export async function saveCacheDir(
  * level — ccache compresses its objects already — with the bytes tar writes shown as progress.
  */
 async function packDir(dir: string, archive: string, label: string): Promise<void> {
-  const tar = spawn('tar', ['-C', dir, '--exclude=./tmp', '--exclude=./ccache.conf', '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const zstd = spawn('zstd', ['-q', '-T0', '-1', '-f', '-o', archive], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const tar = spawnChild('tar', ['-C', dir, '--exclude=./tmp', '--exclude=./ccache.conf', '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const zstd = spawnChild('zstd', ['-q', '-T0', '-1', '-f', '-o', archive], { stdio: ['pipe', 'ignore', 'pipe'] });
   const stderr = { tar: '', zstd: '' };
-  tar.stderr.on('data', (chunk: Buffer) => (stderr.tar = tail(stderr.tar + chunk.toString(), 20)));
-  zstd.stderr.on('data', (chunk: Buffer) => (stderr.zstd = tail(stderr.zstd + chunk.toString(), 20)));
+  tar.stderr!.on('data', (chunk: Buffer) => (stderr.tar = tail(stderr.tar + chunk.toString(), 20)));
+  zstd.stderr!.on('data', (chunk: Buffer) => (stderr.zstd = tail(stderr.zstd + chunk.toString(), 20)));
   const progress = new ByteProgress(label);
   const results = await Promise.allSettled([
-    pipeline(tar.stdout, progress.stream(), zstd.stdin),
+    pipeline(tar.stdout!, progress.stream(), zstd.stdin!),
     waitForExit(tar, 'tar (packing the compiler cache)', () => stderr.tar),
     waitForExit(zstd, 'zstd (packing the compiler cache)', () => stderr.zstd),
   ]);

@@ -3,12 +3,11 @@
  * uncompressed tar stream into a FIFO that this process reads and digests as it goes, so the tree is
  * read once (by the script's tar) and the digest costs sha256 of the stream, not another pass.
  */
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { run } from '../util/exec.js';
+import { run, spawnChild } from '../util/exec.js';
 import { errorMessage } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { OutputDigester, type OutputDigest } from '../rootfs/output-digest.js';
@@ -37,10 +36,10 @@ export async function openOutputTap(dir: string, volatile: readonly string[]): P
   // a parse error, so that tee (and the snapshot) never fails because of the digest.
   // The pipe tee with no outputs: splice(2) from the FIFO into this pipe, both enlarged to 1 MiB (with 64 KiB
   // pipes the writer, the reader and the compressor ran in lockstep and context switches cost more than hashing).
-  const reader = spawn('perl', ['-e', pipeTeeProgram(), '--', '-i', fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const reader = spawnChild('perl', ['-e', pipeTeeProgram(), '--', '-i', fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
   const exited = new Promise<void>((resolve) => reader.on('close', () => resolve()));
   const drained = new Promise<void>((resolve) => {
-    reader.stdout.on('data', (chunk: Buffer) => {
+    reader.stdout!.on('data', (chunk: Buffer) => {
       received += chunk.length;
       if (failure) return;
       try {
@@ -53,7 +52,7 @@ export async function openOutputTap(dir: string, volatile: readonly string[]): P
       failure ??= err;
       resolve();
     });
-    reader.stdout.on('end', resolve);
+    reader.stdout!.on('end', resolve);
   });
   let finished: Promise<OutputDigest | undefined> | undefined;
   return {

@@ -1,7 +1,6 @@
 /** disk.img.zst: zstd on every core, fed by the image digest's single read of disk.img. */
-import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { tail, waitForExit } from '../util/exec.js';
+import { spawnChild, tail, waitForExit } from '../util/exec.js';
 
 export interface Compressor {
   stdin: Writable;
@@ -12,7 +11,7 @@ export interface Compressor {
 
 export function startZstd(output: string): Compressor {
   const args = ['-T0', '-3', '-q', '-f', '-o', output];
-  const child = spawn('zstd', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawnChild('zstd', args, { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = waitForExit(child, `zstd ${args.join(' ')}`, () => tail(stderr, 20));

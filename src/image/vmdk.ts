@@ -5,8 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { stat, writeFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
-import { waitForExit, tail } from '../util/exec.js';
+import { spawnChild, tail, waitForExit } from '../util/exec.js';
 import { ByteProgress } from '../util/progress.js';
 import { SECTOR_BYTES } from './layout.js';
 
@@ -55,7 +54,7 @@ export async function writeFlatDescriptor(output: string, diskBytes: number, ext
 /** Converts a raw image to a streamOptimized VMDK, reporting progress by the output's growth. */
 export async function writeStreamOptimized(rawImage: string, output: string): Promise<void> {
   const args = ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized,adapter_type=ide', rawImage, output];
-  const child = spawn('qemu-img', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawnChild('qemu-img', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const progress = new ByteProgress('writing streamOptimized VMDK');

@@ -11,7 +11,7 @@
  * only repair, and a refusal stops the pipeline and empties the directory. So the directory must be
  * empty and private to the caller, who trusts its contents only when this resolves.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -19,7 +19,7 @@ import path from 'node:path';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CommandError } from '../util/errors.js';
-import { run, tail, which } from '../util/exec.js';
+import { run, spawnChild, tail, which } from '../util/exec.js';
 import { ByteProgress } from '../util/progress.js';
 import { MemberGuard, type ArchiveSummary } from './member-guard.js';
 import { OutputDigester, type OutputDigest } from './output-digest.js';
@@ -58,7 +58,7 @@ const UNTAR = ['-x', '-p', '--numeric-owner', '--same-owner', '-f', '-'];
 
 /** A child whose failure is reported with its command line and the tail of its stderr. */
 function spawnTool(command: string[], stdio: ['ignore' | 'pipe', 'pipe' | 'inherit', 'pipe']): { child: ChildProcess; exited: Promise<void> } {
-  const child = spawn(command[0], command.slice(1), { stdio });
+  const child = spawnChild(command[0], command.slice(1), { stdio });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve, reject) => {

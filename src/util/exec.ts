@@ -1,8 +1,41 @@
 /** Running external programs: captured (short commands) or streamed (long ones), with typed failures. */
-import { spawn, type SpawnOptions } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
+import { onCancel } from './cancel.js';
 import { CommandError } from './errors.js';
+
+/** How long a child may take to end on SIGTERM when the job is cancelled, before SIGKILL. */
+const CANCEL_GRACE_MS = 2000;
+
+/**
+ * Spawns a child that does not outlive a cancelled job. Node does not end its children when it exits, so
+ * a mke2fs, tar or zstd would go on writing into files the clean-up has just removed: on cancellation the
+ * child gets SIGTERM, then SIGKILL after a grace, and the clean-up waits until it has gone. (Children that
+ * start helpers of their own, a stage's script or QEMU, are stopped as process groups instead: see
+ * process-group.ts.)
+ */
+export function spawnChild(cmd: string, args: string[], options: SpawnOptions = {}): ChildProcess {
+  const child = spawn(cmd, args, options);
+  const ended = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  const forget = onCancel(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CANCEL_GRACE_MS)));
+    const inTime = await Promise.race([ended.then(() => true), graceOver]);
+    clearTimeout(timer);
+    if (!inTime) {
+      child.kill('SIGKILL');
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    }
+  });
+  void ended.then(forget);
+  return child;
+}
 
 export interface Captured {
   code: number | null;
@@ -14,7 +47,7 @@ export interface Captured {
 /** Runs a command to completion and captures its output; never throws for a non-zero exit. */
 export function capture(cmd: string, args: string[], options: SpawnOptions & { input?: string | Buffer } = {}): Promise<Captured> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnChild(cmd, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (d: Buffer) => out.push(d));

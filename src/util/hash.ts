@@ -6,11 +6,11 @@
  * where the data is (SEEK_DATA/SEEK_HOLE) and hashes holes from a buffer of zeros instead of reading
  * them, so a mostly empty 100 GiB disk image hashes at the speed of sha256, not of reading zeros.
  */
-import { spawn } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import type { ByteProgress } from './progress.js';
+import { spawnChild } from './exec.js';
 
 /** A pipeline stage that hashes and counts the bytes flowing through it (and passes them on unless told not to). */
 export class Sha256Tap extends Transform {
@@ -47,9 +47,9 @@ async function dataRanges(file: string, start: number, end: number): Promise<Arr
 while ($p < $end) { my $d = sysseek(F, $p, 3); last unless defined $d; $d += 0; last if $d >= $end;
   my $h = sysseek(F, $d, 4) + 0; $h = $end if $h > $end; print "$d $h\\n"; $p = $h; }`;
   const output = await new Promise<string | undefined>((resolve) => {
-    const child = spawn('perl', ['-e', script, file, String(start), String(end)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawnChild('perl', ['-e', script, file, String(start), String(end)], { stdio: ['ignore', 'pipe', 'ignore'] });
     let text = '';
-    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
     child.on('error', () => resolve(undefined));
     child.on('close', (code) => resolve(code === 0 ? text : undefined));
   });
