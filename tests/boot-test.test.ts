@@ -241,7 +241,7 @@ describe('the boot test on every KVM state', () => {
     image ??= (await debianFixtureImage(path.join(root, 'fixture-image'))).image;
   });
 
-  it('KVM hanging at the kernel: auto passes every check under tcg and says why, in less than the emulated boot plus 30 s; kvm fails naming KVM', async (t) => {
+  it('KVM hanging at the kernel: auto passes every check under tcg and says why, after no more than the KVM proof budget; kvm fails naming KVM', async (t) => {
     const kvm = await realKvmState();
     // This machine's own KVM when it hangs after the firmware; elsewhere a QEMU double that hangs the same way.
     const hanging = kvm.hangsAfterFirmware
@@ -273,7 +273,11 @@ describe('the boot test on every KVM state', () => {
       `auto took ${auto.seconds.toFixed(1)} s: ${auto.report.accelerator.kvmSeconds.toFixed(1)} s on KVM, then the emulated boot ${emulated.toFixed(1)} s` +
         (emulatedBootSeconds ? ` (the tcg test's boot took ${emulatedBootSeconds.toFixed(1)} s)` : ''),
     );
-    assert.ok(auto.seconds < emulated + 30, `auto took ${auto.seconds} s, its emulated boot ${emulated} s`);
+    // What KVM costs before the fallback is bounded by the proof's own budget (however slowly this machine's
+    // GRUB loads the kernel under KVM), and the fallback then boots at once: nothing else adds a boot's worth.
+    const kvmSeconds = auto.report.accelerator.kvmSeconds;
+    assert.ok(kvmSeconds <= KVM_PROOF_LIMITS.budgetSeconds + 1, `the KVM attempts kept to the proof's budget (${kvmSeconds} s)`);
+    assert.ok(auto.seconds < kvmSeconds + emulated * 1.25, `auto took ${auto.seconds} s: ${kvmSeconds} s on KVM, its emulated boot ${emulated} s`);
     await assertEvidenceKept(auto.report);
 
     const kvmRun = await timedBootTest(options('hang-kvm', { image, ...direct, accel: 'kvm', ...kvmSetup }));
@@ -284,7 +288,10 @@ describe('the boot test on every KVM state', () => {
     const proof = kvmRun.report.accelerator.attempts.reduce((sum, a) => sum + a.seconds, 0);
     assert.ok(proof <= KVM_PROOF_LIMITS.budgetSeconds + 1, `the KVM attempts kept to the proof's budget (${proof} s)`);
     t.diagnostic(`kvm failed after ${kvmRun.seconds.toFixed(1)} s`);
-    assert.ok(kvmRun.seconds < emulated, 'kvm failed before an emulated boot could have passed');
+    assert.ok(
+      kvmRun.seconds < proof + emulated / 4,
+      `kvm failed as soon as its proof did (${kvmRun.seconds} s, the proof ${proof} s), without booting further`,
+    );
     assert.ok(existsSync(kvmRun.report.artifacts.serialLog), 'the serial-log of the last KVM attempt is kept');
     await assertEvidenceKept(kvmRun.report);
   });
