@@ -31758,8 +31758,54 @@ async function cancel(signal) {
     process.exit(128 + ((external_node_os_default()).constants.signals[signal] ?? 15));
 }
 
+;// CONCATENATED MODULE: ./src/util/process-group.ts
+/** Sends `signal` to the whole group led by `pid`; a group that is already gone is not an error. */
+function signalGroup(pid, signal) {
+    try {
+        process.kill(-pid, signal);
+    }
+    catch {
+        // ESRCH: the group is already gone.
+    }
+}
+/**
+ * Stops a process group: `signal` (SIGTERM), then SIGKILL after `graceMs`. Resolves once the leader has
+ * exited, or after a last short wait: a process stuck in the kernel (a hung KVM ioctl) may never exit,
+ * and that must not hang the caller. Members left behind by a leader that exited are killed too.
+ */
+function stopProcessGroup(child, options = {}) {
+    return stopWith(child, (pid, signal) => signalGroup(pid, signal), options);
+}
+/** Stops one child that starts no helpers of its own, the same way: `signal`, then SIGKILL after `graceMs`. */
+function stopProcess(child, options = {}) {
+    return stopWith(child, (_pid, signal) => void child.kill(signal), options);
+}
+async function stopWith(child, send, options) {
+    if (child.pid === undefined)
+        return;
+    const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+    send(child.pid, options.signal ?? 'SIGTERM');
+    const stoppedInTime = await settlesWithin(exited, options.graceMs ?? 3000);
+    send(child.pid, 'SIGKILL');
+    if (!stoppedInTime)
+        await settlesWithin(exited, 2000);
+}
+async function settlesWithin(promise, ms) {
+    let timer;
+    const timeout = new Promise((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+    });
+    try {
+        return await Promise.race([promise.then(() => true), timeout]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/util/exec.ts
 /** Running external programs: captured (short commands) or streamed (long ones), with typed failures. */
+
 
 
 
@@ -31776,24 +31822,9 @@ const CANCEL_GRACE_MS = 2000;
  */
 function spawnChild(cmd, args, options = {}) {
     const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, options);
-    const ended = new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.once('error', () => resolve());
-    });
-    const forget = onCancel(async () => {
-        if (child.exitCode !== null || child.signalCode !== null)
-            return;
-        child.kill('SIGTERM');
-        let timer;
-        const graceOver = new Promise((resolve) => (timer = setTimeout(() => resolve(false), CANCEL_GRACE_MS)));
-        const inTime = await Promise.race([ended.then(() => true), graceOver]);
-        clearTimeout(timer);
-        if (!inTime) {
-            child.kill('SIGKILL');
-            await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000))]);
-        }
-    });
-    void ended.then(forget);
+    const forget = onCancel(() => stopProcess(child, { graceMs: CANCEL_GRACE_MS }));
+    child.once('exit', () => forget());
+    child.once('error', () => forget());
     return child;
 }
 /** Runs a command to completion and captures its output; never throws for a non-zero exit. */

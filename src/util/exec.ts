@@ -4,6 +4,7 @@ import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { onCancel } from './cancel.js';
 import { CommandError } from './errors.js';
+import { stopProcess } from './process-group.js';
 
 /** How long a child may take to end on SIGTERM when the job is cancelled, before SIGKILL. */
 const CANCEL_GRACE_MS = 2000;
@@ -17,23 +18,9 @@ const CANCEL_GRACE_MS = 2000;
  */
 export function spawnChild(cmd: string, args: string[], options: SpawnOptions = {}): ChildProcess {
   const child = spawn(cmd, args, options);
-  const ended = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => resolve());
-  });
-  const forget = onCancel(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CANCEL_GRACE_MS)));
-    const inTime = await Promise.race([ended.then(() => true), graceOver]);
-    clearTimeout(timer);
-    if (!inTime) {
-      child.kill('SIGKILL');
-      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000))]);
-    }
-  });
-  void ended.then(forget);
+  const forget = onCancel(() => stopProcess(child, { graceMs: CANCEL_GRACE_MS }));
+  child.once('exit', () => forget());
+  child.once('error', () => forget());
   return child;
 }
 

@@ -19,12 +19,26 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
  * exited, or after a last short wait: a process stuck in the kernel (a hung KVM ioctl) may never exit,
  * and that must not hang the caller. Members left behind by a leader that exited are killed too.
  */
-export async function stopProcessGroup(child: ChildProcess, options: { graceMs?: number; signal?: NodeJS.Signals } = {}): Promise<void> {
+export function stopProcessGroup(child: ChildProcess, options: StopOptions = {}): Promise<void> {
+  return stopWith(child, (pid, signal) => signalGroup(pid, signal), options);
+}
+
+/** Stops one child that starts no helpers of its own, the same way: `signal`, then SIGKILL after `graceMs`. */
+export function stopProcess(child: ChildProcess, options: StopOptions = {}): Promise<void> {
+  return stopWith(child, (_pid, signal) => void child.kill(signal), options);
+}
+
+interface StopOptions {
+  graceMs?: number;
+  signal?: NodeJS.Signals;
+}
+
+async function stopWith(child: ChildProcess, send: (pid: number, signal: NodeJS.Signals) => void, options: StopOptions): Promise<void> {
   if (child.pid === undefined) return;
   const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  signalGroup(child.pid, options.signal ?? 'SIGTERM');
+  send(child.pid, options.signal ?? 'SIGTERM');
   const stoppedInTime = await settlesWithin(exited, options.graceMs ?? 3000);
-  signalGroup(child.pid, 'SIGKILL');
+  send(child.pid, 'SIGKILL');
   if (!stoppedInTime) await settlesWithin(exited, 2000);
 }
 
