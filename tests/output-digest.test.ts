@@ -12,6 +12,7 @@ import { DEFAULT_VOLATILE } from '../src/chain/manifest.js';
 import { outputSummaryLines } from '../src/build/report.js';
 import { OutputDigester, decodeOutputManifest, diffOutputs, type OutputDigest } from '../src/rootfs/output-digest.js';
 import { digestArchive } from '../src/rootfs/archive.js';
+import { nativeHasher, portableHasher, type ContentsHasher } from '../src/rootfs/contents-hash.js';
 import { LocalStore } from '../src/store/local.js';
 import { S3Store } from '../src/store/s3.js';
 import { resolveS3Location } from '../src/store/s3-layout.js';
@@ -29,8 +30,8 @@ after(async () => {
 });
 
 /** The digest of a directory tree, from `tar` as a stage would archive it (with xattrs, as tar --xattrs writes them). */
-async function digestTree(root: string, volatile: string[] = []): Promise<OutputDigest> {
-  const digester = new OutputDigester(volatile);
+async function digestTree(root: string, volatile: string[] = [], contents?: ContentsHasher): Promise<OutputDigest> {
+  const digester = contents ? new OutputDigester(volatile, contents) : await OutputDigester.create(volatile);
   const tar = spawn('tar', ['--xattrs', '--xattrs-include=*', '--format=posix', '-cpf', '-', '-C', root, '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
   for await (const chunk of tar.stdout) digester.push(chunk as Buffer);
   await new Promise<void>((resolve, reject) => tar.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar exited ${code}`)))));
@@ -142,6 +143,28 @@ describe('output digest of a tree', () => {
       "only /var remains (a 'dir/**' glob covers the directory too)",
     );
     assert.notEqual((await digestTree(copy)).digest, digest.digest, 'without the patterns the log counts');
+  });
+
+  test('contents are BLAKE3: the native and the portable hasher agree with the reference vectors and on a tree, so a digest never depends on the runner', async () => {
+    const native = await nativeHasher();
+    const portable = await portableHasher();
+    for (const hasher of [native, portable]) {
+      hasher.begin();
+      assert.equal(hasher.end(), 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262', `${hasher.implementation}: BLAKE3 of nothing`);
+      hasher.begin();
+      hasher.update(Buffer.from('ab'));
+      hasher.update(Buffer.from('c'));
+      assert.equal(hasher.end(), '6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85', `${hasher.implementation}: BLAKE3 of "abc"`);
+    }
+    // Files larger than one read of the stream, so that contents arrive in several chunks.
+    const big = copyTree(base, 'big-contents');
+    const bytes = Buffer.alloc(5 * (1 << 20) + 777);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
+    await writeFile(path.join(big, 'usr/bin/large'), bytes);
+    const [a, b] = [await digestTree(big, [], native), await digestTree(big, [], portable)];
+    assert.equal(a.digest, b.digest);
+    assert.deepEqual([...a.manifest], [...b.manifest]);
+    assert.notEqual(a.digest, digest.digest);
   });
 
   test('an archive file digests as its stream does (gzip, through the decompressor)', async () => {

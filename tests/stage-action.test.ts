@@ -93,6 +93,9 @@ describe('stage action, runner-style', () => {
       assert.match(result.summary, new RegExp(`<td>${stage}</td>.*<td>built</td>`, 's'));
       assert.match(await readFile(result.outputs.log, 'utf8'), /devpts mounted on/);
       assert.equal(result.state.lfs, lfs);
+      assert.match(result.outputs['output-digest'], /^[0-9a-f]{64}$/);
+      // The bundle carries BLAKE3's native binding for x86-64 Linux (Pizlix's only target), so its digest is fast.
+      if (process.platform === 'linux' && process.arch === 'x64') assert.doesNotMatch(result.main.stdout + result.main.stderr, /native binding did not load/);
       assert.equal((await readFile(path.join(lfs, 'sources/lfsbuildstate'), 'utf8')).trim(), stage);
     }
     assert.deepEqual(await scriptsRun(), ['s1', 's2', 's3']);

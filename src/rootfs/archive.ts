@@ -183,7 +183,7 @@ export async function emptyDirectory(dir: string): Promise<void> {
  * through the gzip shim, where the digest is taken from the stream as it is saved.
  */
 export async function digestArchive(file: string, volatile: readonly string[] = []): Promise<OutputDigest> {
-  const digester = new OutputDigester(volatile);
+  const digester = await OutputDigester.create(volatile);
   const progress = new ByteProgress(`output digest of ${path.basename(file)}`);
   const input = await openUncompressed(file);
   const sink = new Writable({

@@ -3,7 +3,7 @@
  * (the one the snapshot is written from, so the tree is never read twice), normalized so that only
  * what a later stage could notice counts:
  *   path, type, mode (setuid/setgid/sticky included), numeric owner and group, device numbers, size,
- *   sha256 of the contents, symlink target, hard-link group, extended attributes the archive carries
+ *   BLAKE3 of the contents (contents-hash.ts says why), symlink target, hard-link group, extended attributes the archive carries
  *   (security.capability above all) — in path order, without any timestamp.
  * Hard links are normalized by group, not by which name tar met first (that follows readdir order):
  * every name of a group gets the contents' record plus the group's smallest name.
@@ -11,13 +11,15 @@
  * Paths matching the stage's volatile patterns (logs, the build state file) are left out of both the
  * digest and the per-path manifest, so an explanation never lists a difference the digest ignores.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import picomatch from 'picomatch';
+import { contentsHasher, type ContentsHasher } from './contents-hash.js';
 import { safeMemberPath } from './member-guard.js';
 import { TarHeaderScanner, type TarMember } from './tar-headers.js';
 
-export const OUTPUT_DIGEST_FORMAT = 1;
+/** 2: contents hashed with BLAKE3 (1 used sha256). */
+export const OUTPUT_DIGEST_FORMAT = 2;
 
 /** Path (relative to the root, no leading slash; '' is the root) → hash of its normalized record. */
 export type OutputManifest = Map<string, string>;
@@ -36,11 +38,17 @@ const RECORD_HASH_BYTES = 16;
 interface Pending {
   path: string;
   member: TarMember;
-  contents?: Hash;
+  /** A regular file's contents are being hashed. */
+  hashing: boolean;
 }
 
 /** Feed it the uncompressed archive (push), then finish(). */
 export class OutputDigester {
+  /** A digester with this process's contents hasher. */
+  static async create(volatile: readonly string[] = []): Promise<OutputDigester> {
+    return new OutputDigester(volatile, await contentsHasher());
+  }
+
   private readonly scanner: TarHeaderScanner;
   private readonly ignored: (path: string) => boolean;
   /** path → normalized record (hard links resolved in finish). */
@@ -49,11 +57,16 @@ export class OutputDigester {
   private current?: Pending;
   private members = 0;
 
-  constructor(volatile: readonly string[] = []) {
+  constructor(
+    volatile: readonly string[],
+    private readonly contents: ContentsHasher,
+  ) {
     this.ignored = volatile.length > 0 ? picomatch(volatile as string[], { dot: true }) : () => false;
     this.scanner = new TarHeaderScanner(
       (member) => this.onMember(member),
-      (chunk) => this.current?.contents?.update(chunk),
+      (chunk) => {
+        if (this.current?.hashing) this.contents.update(chunk);
+      },
     );
   }
 
@@ -97,14 +110,16 @@ export class OutputDigester {
       return;
     }
     this.links.delete(name);
-    this.current = { path: name, member, contents: member.type === 'file' ? createHash('sha256') : undefined };
+    const hashing = member.type === 'file';
+    if (hashing) this.contents.begin();
+    this.current = { path: name, member, hashing };
   }
 
   private closeCurrent(): void {
     const c = this.current;
     if (!c) return;
     this.current = undefined;
-    this.records.set(c.path, normalizedRecord(c.member, c.contents?.digest('hex') ?? ''));
+    this.records.set(c.path, normalizedRecord(c.member, c.hashing ? this.contents.end() : ''));
   }
 }
 

@@ -1,7 +1,6 @@
 /**
- * One copier for the uncompressed tar stream of a save: from its input (stdin, or `-i PATH` for a FIFO) to stdout
- * and to each output path given, like tee. The gzip shim runs it between Pizlix's tar and the compressor, and the
- * output tap runs it to read the digest FIFO.
+ * One copier for the uncompressed tar stream of a save: from stdin to stdout and to each output path given, like
+ * tee. The gzip shim runs it between Pizlix's tar and the compressor.
  *
  * Why not coreutils tee: on a 2-core runner zstd already keeps both cores busy, and tee's 8 KiB reads and writes
  * through 64 KiB pipes cost more than the digest's hashing (the save took 1.5× its time with a digest). When the
@@ -26,7 +25,7 @@ const CHUNK = 1 << 20;
 export function pipeTeeProgram(arch: string = os.arch()): string {
   const numbers = SYSCALLS[arch] ?? { splice: -1, tee: -1 };
   return `use strict; my ($SPLICE, $TEE, $CHUNK) = (${numbers.splice}, ${numbers.tee}, ${CHUNK});
-my $in = \\*STDIN; if (@ARGV >= 2 && $ARGV[0] eq '-i') { shift; my $p = shift; open($in, '<', $p) or die "$p: $!\\n"; }
+my $in = \\*STDIN;
 my @outs = map { open(my $fh, '>', $_) or die "$_: $!\\n"; $fh } @ARGV;
 for my $fh ($in, \\*STDOUT, @outs) { fcntl($fh, ${F_SETPIPE_SZ}, $CHUNK); binmode $fh; }
 sub put { my ($fh, $buf, $n) = @_; my $off = 0; while ($off < $n) { my $w = syswrite($fh, $$buf, $n - $off, $off); die "write: $!\\n" unless defined $w; $off += $w; } }

@@ -126,7 +126,8 @@ interface Pending {
 type Collecting = { kind: 'L' | 'K' | 'x' | 'g'; chunks: Buffer[]; remaining: number; padding: number };
 
 /**
- * Feed it the archive's bytes in order (push), then end(). It calls onMember for each member and
+ * Feed it the archive's bytes in order (push), then end(); a chunk may be reused once push returns (the data sink
+ * must copy what it keeps). It calls onMember for each member and
  * throws UnsafeArchiveError (from push or end) on anything it will not vouch for.
  */
 export class TarHeaderScanner {
@@ -288,7 +289,7 @@ export class TarHeaderScanner {
     const c = this.collecting!;
     if (c.remaining > 0) {
       const n = Math.min(c.remaining, chunk.length - at);
-      c.chunks.push(chunk.subarray(at, at + n));
+      c.chunks.push(Buffer.from(chunk.subarray(at, at + n))); // a copy: the caller may reuse its chunk after push
       c.remaining -= n;
       at += n;
       if (c.remaining > 0) return at;
