@@ -4,9 +4,10 @@
  * Why BLAKE3 and not sha256 (which every other hash here is): the digest is taken while the save runs, and on a
  * 2-core runner the save's zstd keeps both cores busy, so every CPU second of the digest lengthens the save.
  * sha256 of the stream took about 1 s per GB there (SHA-NI, under that load) and was most of a 20 % longer save;
- * BLAKE3's native code hashes at about 5 GB/s (AVX-512, AVX2, NEON). It comes from @napi-rs/blake-hash, whose
- * prebuilt binding npm installs for the runner's platform; where none loads, hash-wasm's BLAKE3 computes the same
- * bytes more slowly (about 0.7 GB/s), so a digest never depends on the machine that took it.
+ * BLAKE3's native code hashes at about 5 GB/s (AVX-512, AVX2). It is @napi-rs/blake-hash's prebuilt binding for
+ * x86-64 Linux with glibc, Pizlix's only platform, taken as an optional dependency of its own (the umbrella package
+ * lists every platform's binding, which npm's lock file does not keep: npm/cli#4828); elsewhere hash-wasm's BLAKE3
+ * computes the same bytes more slowly (about 0.7 GB/s), so a digest never depends on the machine that took it.
  */
 import { createBLAKE3, type IHasher } from 'hash-wasm';
 import { errorMessage } from '../util/errors.js';
@@ -32,7 +33,8 @@ export function contentsHasher(): Promise<ContentsHasher> {
 }
 
 export async function nativeHasher(): Promise<ContentsHasher> {
-  const { Blake3Hasher } = await import('@napi-rs/blake-hash');
+  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`no binding is bundled for ${process.platform}-${process.arch}`);
+  const { Blake3Hasher } = (await import('./blake3-binding.cjs')).default; // module.exports, under Node and in the bundle
   const hasher = new Blake3Hasher();
   return {
     implementation: 'native',
