@@ -75,6 +75,30 @@ describe('output digest of a tree', () => {
     assert.equal((await digestTree(base)).digest, digest.digest);
   });
 
+  test('a caller may reuse its buffer after each push: pax records and long names split across pushes are kept intact', async () => {
+    const tree = copyTree(base, 'long-names');
+    const deep = path.join(tree, 'usr/share', 'a-directory-name-long-enough-'.repeat(4), 'and-another-level-'.repeat(5));
+    await mkdir(deep, { recursive: true });
+    await writeFile(path.join(deep, 'file-with-a-long-name-'.repeat(6)), 'contents\n');
+    const archive = spawnSync('tar', ['--format=posix', '-cpf', '-', '-C', tree, '.'], { maxBuffer: 1 << 28 }).stdout;
+    const whole = await OutputDigester.create();
+    whole.push(archive);
+    // Pushed 37 bytes at a time through one buffer that is overwritten before the next push, as the FIFO reader does.
+    const pieces = await OutputDigester.create();
+    const reused = Buffer.alloc(37);
+    for (let at = 0; at < archive.length; at += reused.length) {
+      const n = archive.copy(reused, 0, at, at + reused.length);
+      pieces.push(reused.subarray(0, n));
+      reused.fill(0x58);
+    }
+    const [a, b] = [whole.finish(), pieces.finish()];
+    assert.ok(
+      [...a.manifest.keys()].some((p) => p.length > 200),
+      'the archive holds a path longer than ustar can store',
+    );
+    assert.equal(b.digest, a.digest);
+  });
+
   test('does not change when only timestamps change', async () => {
     const touched = copyTree(base, 'touched');
     const past = new Date('2001-02-03T04:05:06Z');
