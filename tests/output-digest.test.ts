@@ -99,6 +99,19 @@ describe('output digest of a tree', () => {
     assert.equal(b.digest, a.digest);
   });
 
+  test('two digesters at once in one process, their pushes interleaved, each give the digest of their own archive', async () => {
+    const other = copyTree(base, 'interleaved');
+    await writeFile(path.join(other, 'usr/bin/tool'), '#!/bin/sh\necho another tool\n');
+    const archives = [base, other].map((root) => spawnSync('tar', ['--format=posix', '-cpf', '-', '-C', root, '.'], { maxBuffer: 1 << 28 }).stdout);
+    const digesters = await Promise.all(archives.map(() => OutputDigester.create()));
+    for (let at = 0; at < Math.max(...archives.map((a) => a.length)); at += 100)
+      archives.forEach((archive, i) => at < archive.length && digesters[i].push(archive.subarray(at, at + 100)));
+    const [a, b] = digesters.map((d) => d.finish());
+    assert.equal(a.digest, digest.digest);
+    assert.equal(b.digest, (await digestTree(other)).digest);
+    assert.notEqual(a.digest, b.digest);
+  });
+
   test('does not change when only timestamps change', async () => {
     const touched = copyTree(base, 'touched');
     const past = new Date('2001-02-03T04:05:06Z');

@@ -22,14 +22,22 @@ export interface ContentsHasher {
   end(): string;
 }
 
-let loaded: Promise<ContentsHasher> | undefined;
+/** Which implementation this process uses, decided (and any warning given) once. */
+let chosen: Promise<() => Promise<ContentsHasher>> | undefined;
 
-/** This process's hasher: the native binding when it loads, else the portable one. */
-export function contentsHasher(): Promise<ContentsHasher> {
-  return (loaded ??= nativeHasher().catch((err) => {
-    log.warning(`BLAKE3's native binding did not load (${errorMessage(err)}); output digests use the portable one, several times slower`);
-    return portableHasher();
-  }));
+/**
+ * A hasher of its own for one digester (a hasher holds one member's state, so digesters never share one): the
+ * native binding when it loads, else the portable one.
+ */
+export async function newContentsHasher(): Promise<ContentsHasher> {
+  chosen ??= nativeHasher().then(
+    () => nativeHasher,
+    (err) => {
+      log.warning(`BLAKE3's native binding did not load (${errorMessage(err)}); output digests use the portable one, several times slower`);
+      return portableHasher;
+    },
+  );
+  return (await chosen)();
 }
 
 export async function nativeHasher(): Promise<ContentsHasher> {

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import picomatch from 'picomatch';
-import { contentsHasher, type ContentsHasher } from './contents-hash.js';
+import { newContentsHasher, type ContentsHasher } from './contents-hash.js';
 import { safeMemberPath } from './member-guard.js';
 import { TarHeaderScanner, type TarMember } from './tar-headers.js';
 
@@ -44,9 +44,9 @@ interface Pending {
 
 /** Feed it the uncompressed archive (push), then finish(). */
 export class OutputDigester {
-  /** A digester with this process's contents hasher. */
+  /** A digester with a contents hasher of its own. */
   static async create(volatile: readonly string[] = []): Promise<OutputDigester> {
-    return new OutputDigester(volatile, await contentsHasher());
+    return new OutputDigester(volatile, await newContentsHasher());
   }
 
   private readonly scanner: TarHeaderScanner;
