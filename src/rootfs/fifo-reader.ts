@@ -97,11 +97,18 @@ export function readFifo(fifo: string, onChunk: (chunk: Buffer) => void): FifoRe
     const buffer = new ArrayBuffer(CHUNK);
     worker.postMessage(buffer, [buffer]);
   }
+  /** Stops the thread: the flag, then one byte so that a read(2) blocked on an empty pipe returns and sees it. */
   const wake = () => {
     Atomics.store(stop, 0, 1);
-    if (!holderOpen) return;
     try {
-      writeSync(holder, Buffer.alloc(1)); // EAGAIN: the pipe is full, so the thread is not blocked and sees the flag
+      // Through the holder while it is open, else a write end opened for the purpose (ENXIO: the thread has
+      // already closed its read end). EAGAIN: the pipe is full, so the thread is not blocked and sees the flag.
+      const writer = holderOpen ? holder : openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      try {
+        writeSync(writer, Buffer.alloc(1));
+      } finally {
+        if (writer !== holder) closeSync(writer);
+      }
     } catch {
       /* see above */
     }
@@ -117,17 +124,7 @@ export function readFifo(fifo: string, onChunk: (chunk: Buffer) => void): FifoRe
     holderOpen = false;
     const timedOut = await Promise.race([ended.then(() => false), delay(graceSeconds * 1000, undefined, { ref: false }).then(() => true)]);
     if (timedOut) {
-      Atomics.store(stop, 0, 1);
-      try {
-        const waker = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK); // ENXIO: the thread has just closed it
-        try {
-          writeSync(waker, Buffer.alloc(1));
-        } finally {
-          closeSync(waker);
-        }
-      } catch {
-        /* full (the thread is not blocked) or already closed */
-      }
+      wake();
       await ended;
     }
     process.off('exit', wake);
