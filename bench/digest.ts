@@ -18,7 +18,7 @@ import { installGzipShim } from '../src/rootfs/gzip-shim.js';
 import { formatBytes } from '../src/util/format.js';
 import { log } from '../src/util/log.js';
 import { usrTree } from './trees.js';
-import { benchDir, printTable, timed } from './util.js';
+import { benchDir, median, printTable, timed } from './util.js';
 
 /** Runs a shell command without blocking this process's event loop (the digest runs in it). */
 function shell(cmd: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -31,11 +31,6 @@ function shell(cmd: string, env: NodeJS.ProcessEnv): Promise<void> {
 
 function dropCaches(): void {
   spawnSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 export async function benchDigest(): Promise<void> {

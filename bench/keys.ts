@@ -14,7 +14,7 @@ import { loadChain } from '../src/chain/chain.js';
 import { computeKeys } from '../src/chain/keys.js';
 import { formatBytes } from '../src/util/format.js';
 import { log } from '../src/util/log.js';
-import { benchDir, printTable, ratio, timed } from './util.js';
+import { benchDir, medianRun, printTable, ratio, timed } from './util.js';
 
 const FILES = Number(process.env.BENCH_KEY_FILES ?? 150_000);
 const TOTAL_BYTES = Number(process.env.BENCH_KEY_BYTES ?? 2 * 1024 ** 3);
@@ -94,14 +94,14 @@ export async function benchKeys(): Promise<void> {
   const pizlixDir = path.join(checkout, 'pizlix');
 
   const derive1 = await timed(async () => loadChain({ pizlixDir }));
-  const derive2 = await medianOf(5, async () => loadChain({ pizlixDir }));
+  const derive2 = await medianRun(5, async () => loadChain({ pizlixDir }));
   const chain = derive2.value;
   const keys1 = await timed(() => computeKeys(chain, { pizlixDir }));
-  const keys2 = await medianOf(5, () => computeKeys(chain, { pizlixDir }));
-  const both = await medianOf(5, async () => computeKeys(loadChain({ pizlixDir }), { pizlixDir }));
+  const keys2 = await medianRun(5, () => computeKeys(chain, { pizlixDir }));
+  const both = await medianRun(5, async () => computeKeys(loadChain({ pizlixDir }), { pizlixDir }));
   // The floor the issue names: git's own pass over its index and the work tree, for the whole checkout.
   const gitRun = promisify(execFile);
-  const floor = await medianOf(5, () =>
+  const floor = await medianRun(5, () =>
     Promise.all([
       gitRun('git', ['-C', checkout, 'ls-files', '-s', '-z'], { maxBuffer: 1 << 30 }),
       gitRun('git', ['-C', checkout, '--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all'], { maxBuffer: 1 << 30 }),
@@ -121,7 +121,7 @@ export async function benchKeys(): Promise<void> {
   });
   // One file changed (the common case on a pull request).
   await writeFile(path.join(checkout, 'llvm/lib/d0/f0.cpp'), 'changed');
-  const dirty = await medianOf(5, async () => computeKeys(loadChain({ pizlixDir }), { pizlixDir }));
+  const dirty = await medianRun(5, async () => computeKeys(loadChain({ pizlixDir }), { pizlixDir }));
   const vsFloor = (run: { seconds: number }) => `${(run.seconds / floor.seconds).toFixed(2)}×`;
   printTable(`Stage keys, ${FILES} files (${chain.stages.length} stages, ${hashed} input files), warm page cache`, [
     ['work', 'seconds', 'vs hashing every file', 'time vs the floor'],
@@ -135,11 +135,4 @@ export async function benchKeys(): Promise<void> {
     ['derive + keys, one file modified', dirty.seconds.toFixed(2), ratio(baseline.seconds, dirty.seconds), vsFloor(dirty)],
   ]);
   execFileSync('rm', ['-rf', root]);
-}
-
-/** The median of `runs` runs (the page cache is warm from the runs before). */
-async function medianOf<T>(runs: number, fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
-  const results: { value: T; seconds: number }[] = [];
-  for (let i = 0; i < runs; i++) results.push(await timed(fn));
-  return results.sort((a, b) => a.seconds - b.seconds)[Math.floor(runs / 2)];
 }

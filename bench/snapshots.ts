@@ -24,7 +24,7 @@ import { log } from '../src/util/log.js';
 import { DEBIAN_FIXTURE, FIXTURE_STORE, debianFixtureSnapshot } from '../tests/harness/debian-fixture.js';
 import { REPO_ROOT } from '../tests/harness/runner.js';
 import { largeTree, usrTree, type BenchTree } from './trees.js';
-import { benchDir, printTable, timed } from './util.js';
+import { benchDir, median, printTable, timed } from './util.js';
 
 function sh(cmd: string, env: NodeJS.ProcessEnv = process.env): void {
   const r = spawnSync('bash', ['-o', 'pipefail', '-c', cmd], { env, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -38,11 +38,6 @@ function dropCaches(): void {
 async function timedCold(fn: () => Promise<unknown> | unknown): Promise<number> {
   dropCaches();
   return (await timed(async () => fn())).seconds;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /** Speed relative to a reference, as the issue states goals: "0.77× the speed of the floor". */

@@ -19,6 +19,20 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; second
   return { value, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
+/** The middle value (the upper one of an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** `fn` run `runs` times in a row: the run whose time is the median, with its value. */
+export async function medianRun<T>(runs: number, fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const results: { value: T; seconds: number }[] = [];
+  for (let i = 0; i < runs; i++) results.push(await timed(fn));
+  const middle = median(results.map((r) => r.seconds));
+  return results.find((r) => r.seconds === middle)!;
+}
+
 /** How many times faster `candidate` is than `reference` (>1: faster). */
 export function ratio(referenceSeconds: number, candidateSeconds: number): string {
   return `${(referenceSeconds / candidateSeconds).toFixed(2)}×`;
