@@ -132,7 +132,12 @@ async function run(cmd: string): Promise<void> {
   sh(cmd);
 }
 
-/** The command line's `stage` on a store hit, fresh process each time, against plain tar -x into an empty directory. */
+/**
+ * The command line's `stage` on a store hit, fresh process each time, against plain tar -x into an empty
+ * directory, on the three runners a user has: a fresh one ($LFS empty), a reused one whose $LFS holds
+ * another tree (here: the same tree with one file changed, which the restore must wipe), and a reused one
+ * whose $LFS already holds this snapshot untouched (the restore is skipped).
+ */
 async function benchCliStageHit(dir: string, repeats: number): Promise<string[][]> {
   const fixture = await debianFixtureSnapshot('gui');
   const plain = path.join(dir, 'gui.tar');
@@ -141,22 +146,26 @@ async function benchCliStageHit(dir: string, repeats: number): Promise<string[][
   const empty = path.join(dir, 'empty');
   const cli = path.join(REPO_ROOT, 'dist', 'cli', 'index.js');
   const stageArgs = `stage gui --pizlix-dir ${path.join(DEBIAN_FIXTURE, 'pizlix')} --manifest ${path.join(DEBIAN_FIXTURE, 'stages.yml')} --store-path ${FIXTURE_STORE} --lfs ${lfs} --work-dir ${path.join(dir, 'work')}`;
-  const floor: number[] = [];
-  const ours: number[] = [];
-  sh(`${process.execPath} ${cli} ${stageArgs} > /dev/null`); // $LFS now holds an old tree, as on a reused runner
+  const stage = () => sh(`${process.execPath} ${cli} ${stageArgs} > /dev/null`);
+  const times = { floor: [] as number[], fresh: [] as number[], other: [] as number[], same: [] as number[] };
   for (let i = 0; i < repeats; i++) {
-    await run(`rm -rf ${empty}`);
+    await run(`rm -rf ${empty} ${lfs}`);
     await mkdir(empty);
-    floor.push(await timedCold(() => sh(`tar -xpf ${plain} -C ${empty}`)));
-    ours.push(await timedCold(() => sh(`${process.execPath} ${cli} ${stageArgs} > /dev/null`)));
+    times.floor.push(await timedCold(() => sh(`tar -xpf ${plain} -C ${empty}`)));
+    times.fresh.push(await timedCold(stage));
+    sh(`echo changed >> ${lfs}/etc/hostname`);
+    times.other.push(await timedCold(stage));
+    times.same.push(await timedCold(stage));
   }
   await run(`rm -rf ${empty} ${lfs} ${plain}`);
-  const f = median(floor);
-  const o = median(ours);
+  const f = median(times.floor);
   const snapshotBytes = (await stat(fixture.file)).size;
+  const row = (what: string, seconds: number) => ['', `pizlix-stage stage gui (CLI, store hit: ${what})`, seconds.toFixed(1), speed(f, seconds)];
   return [
     [`Debian fixture gui (${formatBytes(snapshotBytes)} zst)`, 'plain tar -x of the uncompressed tar into an empty directory (floor)', f.toFixed(1), '1.00×'],
-    ['', 'pizlix-stage stage gui (CLI, store hit: verify, check, extract, replace the old tree)', o.toFixed(1), speed(f, o)],
+    row('fresh runner, $LFS empty: verify, check, extract', median(times.fresh)),
+    row('$LFS holds another tree: verify, check, extract, replace it', median(times.other)),
+    row('$LFS already holds it, untouched: verify, fingerprint, restore skipped', median(times.same)),
   ];
 }
 

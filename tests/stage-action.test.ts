@@ -118,6 +118,42 @@ describe('stage action, runner-style', () => {
     assert.equal(lookup.outputs.snapshot, '');
   });
 
+  test("a hit whose snapshot $LFS already holds, untouched, skips the restore; any change, reuse-lfs false or a pull request's restore brings it back", async () => {
+    // The second pass ended by restoring s3: $LFS holds it, with the record that restore wrote.
+    const reused = await runStageAction('s3');
+    assertSucceeded(reused);
+    assert.match(reused.main.stdout, /skipping the restore of s3: .* already holds it/);
+    assert.match(reused.summary, /hit — already in \$LFS/);
+    assert.ok((await stat(reused.outputs.snapshot)).size > 0, 'the snapshot is still an output');
+
+    await writeFile(path.join(lfs, 'usr/share/s3-payload'), 'edited on the runner\n');
+    const changed = await runStageAction('s3');
+    assertSucceeded(changed);
+    assert.match(changed.main.stdout, /held s3 but has changed since/);
+    assert.match(changed.summary, /hit — restored/);
+    assert.equal(await readFile(path.join(lfs, 'usr/share/s3-payload'), 'utf8'), 'stage three payload\n');
+
+    const off = await runStageAction('s3', { 'reuse-lfs': 'false' });
+    assertSucceeded(off);
+    assert.match(off.summary, /hit — restored/);
+
+    // A pull request's job may reuse what a trusted job restored; after a change it restores s3 itself (from the
+    // trusted scope it may read), and the trusted build after it restores again.
+    const prEnv = { GITHUB_REF: 'refs/pull/7/merge', GITHUB_EVENT_NAME: 'pull_request' };
+    const prReuses = await runStageAction('s3', {}, prEnv);
+    assertSucceeded(prReuses);
+    assert.match(prReuses.summary, /hit — already in \$LFS/);
+    await writeFile(path.join(lfs, 'usr/share/s3-payload'), 'edited by a pull request\n');
+    const pr = await runStageAction('s3', {}, prEnv);
+    assertSucceeded(pr);
+    assert.match(pr.summary, /hit — restored/);
+    const afterPr = await runStageAction('s3');
+    assertSucceeded(afterPr);
+    assert.match(afterPr.main.stdout, /restored by a job of scope 'untrusted-refs_pull_7_merge', which this build does not trust/);
+    assert.match(afterPr.summary, /hit — restored/);
+    assert.deepEqual(await scriptsRun(), []);
+  });
+
   test('a restore keeps numeric owners, modes, setuid bits, devices, hard links and symlinks', async () => {
     assertSucceeded(await runStageAction('s1'));
     const stats = async (p: string) => stat(path.join(lfs, p));
@@ -143,13 +179,22 @@ describe('stage action, runner-style', () => {
   test('changing one input of stage 2 rebuilds stages 2 and 3 and nothing else', async () => {
     await appendFile(path.join(checkout, 'pizlix', 's2', 'payload.txt'), 'one more line\n');
     const results: Record<string, string> = {};
+    const summaries: Record<string, string> = {};
+    const snapshots: Record<string, string> = {};
     for (const stage of ['s1', 's2', 's3']) {
       const result = await runStageAction(stage);
       assertSucceeded(result);
       results[stage] = result.outputs['cache-hit'];
+      summaries[stage] = result.summary;
+      snapshots[stage] = result.outputs.snapshot;
     }
     assert.deepEqual(results, { s1: 'true', s2: 'false', s3: 'false' });
     assert.deepEqual(await scriptsRun(), ['s2', 's3']);
+    // s2 built on the s1 tree that s1's job had just restored, without restoring it again; the record stayed out of its snapshot.
+    assert.match(summaries.s2, /built \(on the parent already in \$LFS\)/);
+    const listing = spawnSync('tar', ['-tf', snapshots.s2], { encoding: 'utf8' });
+    assert.equal(listing.status, 0);
+    assert.doesNotMatch(listing.stdout, /pizlix-stage-tree/);
     assert.match(await readFile(path.join(lfs, 'usr/share/s2-payload'), 'utf8'), /one more line/);
   });
 

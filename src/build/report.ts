@@ -9,7 +9,17 @@ import type { StageResult } from './run-stage.js';
 export const STAGE_TABLE_HEADER = ['Stage', 'Key', 'Result', 'Time', 'Snapshot', 'Compiler cache'];
 
 export function stageTableRow(result: StageResult): string[] {
-  const outcome = result.cacheHit ? (result.snapshot ? 'hit — restored' : 'hit') : result.built ? 'built' : 'miss';
+  const outcome = result.cacheHit
+    ? result.snapshot
+      ? result.reusedTree
+        ? 'hit — already in $LFS'
+        : 'hit — restored'
+      : 'hit'
+    : result.built
+      ? result.reusedTree
+        ? 'built (on the parent already in $LFS)'
+        : 'built'
+      : 'miss';
   const time =
     result.buildSeconds !== undefined ? `${formatDuration(result.seconds)} (script ${formatDuration(result.buildSeconds)})` : formatDuration(result.seconds);
   return [

@@ -17,7 +17,9 @@ import { encodeOutputManifest, type OutputDigest } from '../rootfs/output-digest
 import { installGzipShim } from '../rootfs/gzip-shim.js';
 import { validateLfsPath, wipeLfs, readBuildState } from '../rootfs/lfs.js';
 import { unmountBelow } from '../rootfs/mounts.js';
-import { restoreSnapshot } from '../rootfs/restore.js';
+import { alreadyRestored, restoreSnapshot, unmountLeftovers } from '../rootfs/restore.js';
+import { forgetTree, type TreeIdentity } from '../rootfs/tree-record.js';
+import { readableScopeNames, writeScopeName } from '../store/trust.js';
 import type { SnapshotMeta, SnapshotStore, StoreEntry } from '../store/types.js';
 import type { Ccache } from './ccache.js';
 import { chooseCompilerCache, CompilerCacheSession, type CompilerCacheReport, type CompilerCacheRequest } from './compiler-cache.js';
@@ -44,6 +46,8 @@ export interface StageRequest {
   compilerCache?: CompilerCacheRequest;
   /** Also write the script's lfs-<stage>.tar.gz as real gzip (see gzip-shim.ts); default false. */
   pizlixTarball?: boolean;
+  /** Skip a restore when $LFS already holds exactly that snapshot, as proven by tree-record.ts; default true. */
+  reuseLfs?: boolean;
 }
 
 export interface StageResult {
@@ -62,6 +66,8 @@ export interface StageResult {
   cacheHit: boolean;
   /** Built in this run (false on a hit or with lookupOnly). */
   built: boolean;
+  /** $LFS already held the snapshot a hit restores, or the parent a build starts from: no restore ran. */
+  reusedTree?: boolean;
   /** Local path of the stage's snapshot, when one was restored or built. */
   snapshot?: string;
   snapshotSize?: number;
@@ -149,10 +155,13 @@ function resultOf(job: StageJob, outcome: Partial<StageResult> & { cacheHit: boo
 
 /** A hit: the stored snapshot into $LFS. Undefined when the entry failed verification (a miss after all). */
 async function restoreStored(job: StageJob): Promise<StageResult | undefined> {
+  // Fetched even when $LFS holds the tree already: the snapshot file is an output (the disk image's input).
   const fetched = await job.request.store.fetch(job.key.key, job.request.workDir);
   if (!fetched) return undefined;
-  await group(`Restoring ${job.definition.name} into ${job.lfs}`, () => restoreSnapshot(fetched.file, job.lfs, job.definition.name));
-  return resultOf(job, { cacheHit: true, snapshot: fetched.file, snapshotSize: fetched.meta.size, outputDigest: fetched.meta.outputDigest });
+  const identity = treeIdentity(job, fetched.meta);
+  const reusedTree = await reusableTree(job, identity);
+  if (!reusedTree) await group(`Restoring ${job.definition.name} into ${job.lfs}`, () => restoreSnapshot(fetched.file, job.lfs, job.definition.name, identity));
+  return resultOf(job, { cacheHit: true, reusedTree, snapshot: fetched.file, snapshotSize: fetched.meta.size, outputDigest: fetched.meta.outputDigest });
 }
 
 /** A miss: the parent's root filesystem, the entry script (through the compiler cache), its checks, and the snapshot published. */
@@ -161,11 +170,11 @@ async function buildStage(job: StageJob): Promise<StageResult> {
   const epoch = await sourceDateEpoch(job.pizlixDir);
   const ccache = await chooseCompilerCache(job.request.compilerCache);
   await checkMachine(job);
-  await prepareRoot(job);
+  const reusedTree = await prepareRoot(job);
   const compilerCache = ccache ? await openCompilerCache(job, ccache) : undefined;
   try {
     const result = await runAndPublish(job, epoch, compilerCache);
-    return { ...result, compilerCache: await compilerCache?.close(result.buildSeconds ?? 0) };
+    return { ...result, reusedTree, compilerCache: await compilerCache?.close(result.buildSeconds ?? 0) };
   } finally {
     // After a failed build too: what it compiled cost the same hours (close runs once).
     await compilerCache?.close((Date.now() - job.started) / 1000);
@@ -237,22 +246,44 @@ async function checkMachine(job: StageJob): Promise<void> {
     log.warning('pigz is not installed: the stage script will compress its gzip tarball with single-threaded gzip');
 }
 
-/** $LFS as the stage's script expects it: the parent's snapshot restored, or (first stage) an empty root. */
-async function prepareRoot(job: StageJob): Promise<void> {
+/**
+ * $LFS as the stage's script expects it: the parent's snapshot restored, or (first stage) an empty root.
+ * True when $LFS already held the parent (no restore ran).
+ */
+async function prepareRoot(job: StageJob): Promise<boolean> {
   const { definition, key, request, lfs } = job;
   if (!definition.parent) {
-    const unmounted = await unmountBelow(lfs);
-    if (unmounted.length > 0) log.warning(`unmounted what an earlier job left below ${lfs}: ${unmounted.join(', ')}`);
+    await unmountLeftovers(lfs);
     await wipeLfs(lfs);
-    return;
+    return false;
   }
   const parentKey = key.parentKey!;
-  if (!(await request.store.lookup(parentKey))) throw new MissingParentError(definition.parent, parentKey, request.store.kind, 'is not in');
+  const stored = await request.store.lookup(parentKey);
+  if (!stored) throw new MissingParentError(definition.parent, parentKey, request.store.kind, 'is not in');
+  if (stored.meta.outputDigest === key.parentDigest && (await reusableTree(job, treeIdentity(job, stored.meta)))) {
+    // The script changes the tree: the record would no longer be true (nor belong in its snapshot).
+    await forgetTree(lfs);
+    return true;
+  }
   const parent = await request.store.fetch(parentKey, request.workDir);
   if (!parent) throw new MissingParentError(definition.parent, parentKey, request.store.kind, 'failed verification in');
   // The key hashes this digest: the snapshot restored must be the one it was read from.
   if (parent.meta.outputDigest !== key.parentDigest) throw new MissingParentError(definition.parent, parentKey, request.store.kind, 'failed verification in');
   await group(`Restoring parent ${definition.parent} into ${lfs}`, () => restoreSnapshot(parent.file, lfs, definition.parent!));
+  return false;
+}
+
+/** Which store entry a tree restored from meta is, for the record a restore leaves (tree-record.ts). */
+function treeIdentity(job: StageJob, meta: SnapshotMeta): TreeIdentity {
+  return { stage: meta.stage, key: meta.key, sha256: meta.sha256, scope: writeScopeName(job.request.store.scope) };
+}
+
+/** Whether $LFS already holds this snapshot (left by an earlier job on this runner), so its restore is skipped. */
+async function reusableTree(job: StageJob, identity: TreeIdentity): Promise<boolean> {
+  if (job.request.reuseLfs === false) return false;
+  const reused = await alreadyRestored(job.lfs, identity, readableScopeNames(job.request.store.scope));
+  if (reused) log.info(`skipping the restore of ${identity.stage}: ${job.lfs} already holds it`);
+  return reused;
 }
 
 /** Runs the entry script as Pizlix runs it, with the gzip shim first on PATH; nothing it mounted outlives it. */

@@ -48,6 +48,7 @@ export async function buildStages(stages: string[], options: StageValues): Promi
         lookupOnly: options.lookupOnly,
         compilerCache: { kind: options.compilerCache, maxBytes: options.compilerCacheSize! },
         pizlixTarball: options.pizlixTarball,
+        reuseLfs: options.reuseLfs,
       });
       results.push(result);
       for (const line of outputSummaryLines(result)) log.info(line);

@@ -26,6 +26,10 @@ export const stageOptions = {
     "'true': the stage script's lfs-<stage>.tar.gz is a real gzip tarball, as Pizlix writes it (pigz on every core), besides the store's zstd copy. " +
       "'false' (default): one zstd compression serves both: the file holds the zstd snapshot under Pizlix's name, which `tar -xpf` (so build_recover.sh and make_disk_image.sh) still reads, while gunzip and `tar -z` do not.",
   ),
+  'reuse-lfs': boolean(
+    'Skip a restore when $LFS already holds exactly that snapshot, as the restore of an earlier job on this runner left it (proven by the record that restore wrote and the unchanged inodes of the tree; see README, Snapshots and restores). false: always restore.',
+    { default: 'true' },
+  ),
   'work-dir': pathOption('Logs and scratch files.', { only: 'cli', placeholder: '<dir>', fallback: (context) => scratchDir(context) }),
 };
 

@@ -9,12 +9,16 @@ import { chmod, chown, lstat, mkdir, readdir, rename, rmdir, utimes } from 'node
 import path from 'node:path';
 import { log } from '../util/log.js';
 import { emptyDirectory, extractSnapshot, type ArchiveSummary } from './archive.js';
-import { assertNothingMountedBelow, unmountBelow } from './mounts.js';
+import { assertNothingMountedBelow, mountsBelow, unmountBelow } from './mounts.js';
+import { recordTree, treeHolds, type TreeIdentity } from './tree-record.js';
 import { assertWipeable, INCOMING_DIR, markRestoreFinished, markRestoreStarted, RESTORE_MARKER, readBuildState, wipeLfs, writeBuildState } from './lfs.js';
 
-export async function restoreSnapshot(file: string, lfs: string, stage: string): Promise<ArchiveSummary> {
-  const unmounted = await unmountBelow(lfs);
-  if (unmounted.length > 0) log.warning(`unmounted what an earlier job left below ${lfs}: ${unmounted.join(', ')}`);
+/**
+ * @param identity which store entry the snapshot is: given, the restore ends by recording it (tree-record.ts),
+ *   so that a later job needing the same snapshot can skip the restore.
+ */
+export async function restoreSnapshot(file: string, lfs: string, stage: string, identity?: TreeIdentity): Promise<ArchiveSummary> {
+  await unmountLeftovers(lfs);
   await assertNothingMountedBelow(lfs, `restore into ${lfs}`);
   // Refuse a directory that is not an LFS root before spending a minute on the archive.
   await assertWipeable(lfs);
@@ -32,8 +36,25 @@ export async function restoreSnapshot(file: string, lfs: string, stage: string):
     log.warning(`the ${stage} snapshot's state file says '${state ?? '(missing)'}'; setting it to '${stage}' for the next stage`);
     await writeBuildState(lfs, stage);
   }
+  if (identity) await recordTree(lfs, identity);
   log.info(`restored ${stage}: ${summary.members} members into ${lfs}`);
   return summary;
+}
+
+/**
+ * Whether a restore of this snapshot can be skipped: $LFS holds it exactly as an earlier restore by a job
+ * of a readable scope left it (tree-record.ts). Unmounts what an earlier job left below $LFS first.
+ */
+export async function alreadyRestored(lfs: string, wanted: TreeIdentity, readableScopes: string[]): Promise<boolean> {
+  await unmountLeftovers(lfs);
+  if ((await mountsBelow(lfs)).length > 0) return false;
+  return treeHolds(lfs, wanted, readableScopes);
+}
+
+/** Unmounts what the Pizlix helpers (or a killed job) left mounted below $LFS, and says so. */
+export async function unmountLeftovers(lfs: string): Promise<void> {
+  const unmounted = await unmountBelow(lfs);
+  if (unmounted.length > 0) log.warning(`unmounted what an earlier job left below ${lfs}: ${unmounted.join(', ')}`);
 }
 
 /** $LFS/.pizlix-stage-incoming, empty: what a killed restore left there is ours to remove. */

@@ -70,7 +70,7 @@ export class ActionsCacheStore implements SnapshotStore {
   readonly notices: string[] = [];
 
   constructor(
-    private readonly scope: TrustScope,
+    readonly scope: TrustScope,
     options: ActionsCacheStoreOptions = {},
   ) {
     this.staging = new CacheStaging(options.stagingDir ?? DEFAULT_CACHE_STAGING);

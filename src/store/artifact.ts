@@ -60,7 +60,7 @@ export class ArtifactStore implements SnapshotStore {
   private readonly tempRoot: string;
 
   constructor(
-    private readonly scope: TrustScope,
+    readonly scope: TrustScope,
     private readonly options: ArtifactStoreOptions = {},
   ) {
     this.retry = options.retry ?? DEFAULT_RETRY;

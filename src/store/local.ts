@@ -34,7 +34,7 @@ export class LocalStore implements SnapshotStore {
 
   constructor(
     readonly root: string,
-    private readonly scope: TrustScope,
+    readonly scope: TrustScope,
     private readonly options: LocalStoreOptions = {},
   ) {}
 

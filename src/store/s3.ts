@@ -90,7 +90,7 @@ export class S3Store implements SnapshotStore {
   private conditionalWrites = true;
 
   constructor(
-    private readonly scope: TrustScope,
+    readonly scope: TrustScope,
     private readonly options: S3StoreOptions,
   ) {
     const { prefix } = options.location;

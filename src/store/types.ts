@@ -70,6 +70,8 @@ export interface FetchedSnapshot {
 export interface SnapshotStore {
   /** Short name for logs and summaries: "local", "actions-cache", "artifact". */
   readonly kind: string;
+  /** Who reads and writes through this store: decides which entries it returns and where it publishes. */
+  readonly scope: TrustScope;
   /** Whether an entry exists and may be used by this scope. Downloads nothing. */
   lookup(key: string): Promise<StoreEntry | undefined>;
   /**

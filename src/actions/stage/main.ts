@@ -30,6 +30,7 @@ async function main(): Promise<void> {
       lookupOnly: options.lookupOnly,
       compilerCache: { kind: options.compilerCache, maxBytes: options.compilerCacheSize! },
       pizlixTarball: options.pizlixTarball,
+      reuseLfs: options.reuseLfs,
       protect: process.env.GITHUB_WORKSPACE ? [{ what: 'workspace', path: process.env.GITHUB_WORKSPACE }] : [],
     });
     core.setOutput('key', result.key);
