@@ -2,10 +2,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../util/errors.js';
-import { ActionsCacheStore } from './actions-cache.js';
-import { ArtifactStore, type ArtifactSource } from './artifact.js';
+import type { ArtifactSource } from './artifact.js';
 import { LocalStore } from './local.js';
-import { S3Store } from './s3.js';
 import { resolveS3Location, type S3StoreInputs } from './s3-layout.js';
 import { STORE_KINDS, type SnapshotStore, type TrustScope } from './types.js';
 
@@ -56,12 +54,17 @@ function requireResultsService(kind: string): void {
   );
 }
 
+/**
+ * The remote backends are loaded only when asked for: the AWS SDK and the @actions/* clients are most of a
+ * bundle's size, and parsing them cost every job and command about half a second at start.
+ */
 export async function openStore(options: StoreOptions): Promise<SnapshotStore> {
   const kind = options.kind || 'auto';
   if (!(STORE_KINDS as readonly string[]).includes(kind)) {
     throw new InputError('store', `unknown store '${kind}'`, STORE_KINDS.join(', '));
   }
   if (kind === 's3' || (kind === 'auto' && options.s3?.bucket)) {
+    const { S3Store } = await import('./s3.js');
     return new S3Store(options.scope, { location: resolveS3Location(options.s3 ?? {}), maxBytes: options.maxBytes });
   }
   if (kind === 'local' || (kind === 'auto' && options.path)) {
@@ -71,10 +74,14 @@ export async function openStore(options: StoreOptions): Promise<SnapshotStore> {
     return new LocalStore(options.path || defaultStorePath(), options.scope, { maxBytes: options.maxBytes });
   }
   requireResultsService(kind === 'auto' ? 'actions-cache' : kind);
-  if (kind === 'artifact') return new ArtifactStore(options.scope, { source: options.artifactSource });
+  if (kind === 'artifact') {
+    const { ArtifactStore } = await import('./artifact.js');
+    return new ArtifactStore(options.scope, { source: options.artifactSource });
+  }
   const stagingDir = process.env[CACHE_DIR_VARIABLE] || undefined;
   if (stagingDir && !path.isAbsolute(stagingDir)) {
     throw new InputError(CACHE_DIR_VARIABLE, `'${stagingDir}' is not an absolute path`, 'an absolute directory, the same on every runner');
   }
+  const { ActionsCacheStore } = await import('./actions-cache.js');
   return new ActionsCacheStore(options.scope, { stagingDir, budgetBytes: options.cacheBudgetBytes });
 }
