@@ -8,18 +8,18 @@ import type { StageResult } from './run-stage.js';
 
 export const STAGE_TABLE_HEADER = ['Stage', 'Key', 'Result', 'Time', 'Snapshot', 'Compiler cache'];
 
+/** What the job did with the stage, in a word or three. */
+function outcomeOf(result: StageResult): string {
+  if (result.cacheHit) {
+    if (!result.snapshot) return 'hit';
+    return result.reusedTree ? 'hit — already in $LFS' : 'hit — restored';
+  }
+  if (!result.built) return 'miss';
+  return result.reusedTree ? 'built (on the parent already in $LFS)' : 'built';
+}
+
 export function stageTableRow(result: StageResult): string[] {
-  const outcome = result.cacheHit
-    ? result.snapshot
-      ? result.reusedTree
-        ? 'hit — already in $LFS'
-        : 'hit — restored'
-      : 'hit'
-    : result.built
-      ? result.reusedTree
-        ? 'built (on the parent already in $LFS)'
-        : 'built'
-      : 'miss';
+  const outcome = outcomeOf(result);
   const time =
     result.buildSeconds !== undefined ? `${formatDuration(result.seconds)} (script ${formatDuration(result.buildSeconds)})` : formatDuration(result.seconds);
   return [
